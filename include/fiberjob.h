@@ -1,0 +1,272 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * fiberjob.h — the whole public API of libfiberjob.
+ *
+ * A job system for engines: jobs are submitted with a priority and an
+ * optional counter; a counter reaches zero when its jobs are done and any
+ * number of threads or fibers may wait on it.  Jobs run on stackful fibers,
+ * so a job may yield or wait in the middle of its body; a job that does
+ * neither runs as a plain function call and never switches stacks.
+ *
+ * Conventions used by every function below:
+ *   - Fallible calls return FJ_OK (0) or a negative FJ_E... code;
+ *     fj_strerror() explains each.  Handles come back via out-parameters.
+ *   - "Threads:" says who may call the function.  "Suspends:" says whether
+ *     the call may suspend the calling fiber (the job then resumes later,
+ *     possibly on another worker thread — see "Thread-local variables").
+ *   - "Owns:" says who frees what.
+ *
+ * Thread-local variables: a job that yields or waits may resume on another
+ * worker thread.  Re-read any thread-local variable after fj_ctx_yield() or
+ * fj_ctx_wait() / fj_wait(), never keep a pointer into thread-local storage
+ * across them, and do not hold a mutex across them (the unlock would happen
+ * on another thread).  Compilers may cache the address of a thread-local
+ * across a call; read it through a non-inlined function if that matters.
+ */
+#ifndef FIBERJOB_H
+#define FIBERJOB_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define FJ_VERSION_MAJOR 0
+#define FJ_VERSION_MINOR 1
+#define FJ_VERSION_PATCH 0
+
+#if defined(FJ_BUILDING_LIBRARY)
+#define FJ_API __attribute__((visibility("default")))
+#else
+#define FJ_API
+#endif
+
+/* ---- errors ------------------------------------------------------------ */
+
+/* One list generates the enum and fj_strerror's table, so they cannot drift. */
+#define FJ_ERRNO_MAP(X)                                                        \
+  X(EINVAL, -1, "invalid argument (NULL handle, NULL function or NULL jobs array)") \
+  X(EPRIORITY, -2, "unknown priority (use FJ_PRIORITY_HIGH, _NORMAL or _LOW)") \
+  X(ECONFIG, -3, "invalid configuration (see fj_config field limits)")        \
+  X(ENOMEM, -4, "out of memory: a fiber stack or queue could not be allocated") \
+  X(ESHUTDOWN, -5, "the job system is shutting down; no new external work")   \
+  X(ETIMEDOUT, -6, "timed out before the counter reached zero")              \
+  X(EOVERFLOW, -7, "counter overflow: more than 2^32-1 unfinished jobs")     \
+  X(EWRONGSYSTEM, -8, "the counter belongs to another job system")           \
+  X(EINJOB, -9, "not allowed from inside a job (it would block a worker)")   \
+  X(ETHREAD, -10, "a worker thread could not be started")                    \
+  X(ENOTINJOB, -11, "only allowed from inside a running job")
+
+enum {
+  FJ_OK = 0,
+#define FJ__ERRNO_ENUM(name, value, text) FJ_##name = value,
+  FJ_ERRNO_MAP(FJ__ERRNO_ENUM)
+#undef FJ__ERRNO_ENUM
+};
+
+/* Never NULL: unknown codes get a generic text.  Threads: any. */
+FJ_API const char *fj_strerror(int err);
+
+/* ---- types ------------------------------------------------------------- */
+
+typedef struct fj_system fj_system;   /* opaque */
+typedef struct fj_counter fj_counter; /* opaque */
+typedef struct fj_ctx fj_ctx;         /* opaque, handed to a running job */
+
+typedef void (*fj_job_fn)(fj_ctx *ctx, void *arg);
+typedef struct fj_job {
+  fj_job_fn fn;
+  void *arg;
+} fj_job;
+
+/*
+ * Priorities are strict: whenever a worker picks work it takes ready HIGH
+ * work before NORMAL and NORMAL before LOW, looking at its own queues and the
+ * shared submission queues first and stealing only when it has none.  There
+ * is no aging: a steady stream of HIGH work keeps LOW work waiting.
+ */
+typedef enum fj_priority {
+  FJ_PRIORITY_HIGH,
+  FJ_PRIORITY_NORMAL,
+  FJ_PRIORITY_LOW
+} fj_priority;
+#define FJ_PRIORITY_COUNT 3
+
+/*
+ * Configuration.  Append-only: fields are only ever added at the end.
+ * fj_config_init() sets struct_size, so a program compiled against an older,
+ * smaller fj_config keeps working with a newer library; a newer, larger
+ * struct is accepted by an older library only if the fields it does not
+ * know are zero.
+ */
+typedef struct fj_config {
+  size_t struct_size;         /* set by fj_config_init */
+  unsigned num_workers;       /* worker threads; 0 = one per online CPU; max FJ_MAX_WORKERS */
+  size_t stack_size;          /* usable bytes per fiber stack; default 64 KiB;
+                                 FJ_MIN_STACK_SIZE..FJ_MAX_STACK_SIZE, rounded up to pages */
+  unsigned max_pooled_fibers; /* idle fibers kept for reuse per worker; default 32 */
+  int enable_yielding;        /* default 1; 0 = plain thread pool, no fibers */
+  /* more fields may follow */
+} fj_config;
+
+#define FJ_MAX_WORKERS 256u
+#define FJ_MIN_STACK_SIZE ((size_t)16 * 1024)
+#define FJ_MAX_STACK_SIZE ((size_t)1024 * 1024 * 1024)
+#define FJ_DEFAULT_STACK_SIZE ((size_t)64 * 1024)
+#define FJ_DEFAULT_MAX_POOLED_FIBERS 32u
+
+/* Fills the defaults.  NULL is a no-op.  Threads: any. */
+FJ_API void fj_config_init(fj_config *cfg);
+
+/* ---- the system -------------------------------------------------------- */
+
+/*
+ * Starts the worker threads.  cfg NULL = defaults.  On success *out owns
+ * the system; free it with fj_system_destroy().  On failure *out is set to
+ * NULL and nothing is leaked.
+ * Errors: FJ_EINVAL (out NULL), FJ_ECONFIG, FJ_ENOMEM, FJ_ETHREAD.
+ * Threads: any.  Suspends: no.
+ * Also installs (once per process) a SIGSEGV handler that reports fiber
+ * stack overflows; faults outside fiber guard pages go to the handler the
+ * program had before.
+ */
+FJ_API int fj_system_create(const fj_config *cfg, fj_system **out);
+
+/*
+ * Runs every job submitted before and during the call to completion
+ * (including jobs that yield or wait and jobs they spawn), then stops and
+ * joins the workers and frees everything the system owns.  External
+ * submissions that race with it get FJ_ESHUTDOWN.  NULL is a no-op.
+ * Counters are owned by the caller and stay valid (destroy them after).
+ * Threads: any thread that is not one of this system's workers; calling it
+ * from inside a job aborts the process with a message (it would deadlock).
+ */
+FJ_API void fj_system_destroy(fj_system *sys);
+
+/* Number of worker threads (0 for NULL).  Threads: any. */
+FJ_API unsigned fj_system_num_workers(const fj_system *sys);
+
+/* A snapshot of the system's activity; every field is a running total
+ * since creation unless it says "now".  For tests, tuning and debugging. */
+typedef struct fj_stats {
+  uint64_t jobs_run;          /* jobs that returned */
+  uint64_t jobs_stolen;       /* jobs and fibers taken from another worker's queue */
+  uint64_t yields;            /* fj_ctx_yield calls that switched to other work */
+  uint64_t waits_suspended;   /* waits that parked a fiber */
+  uint64_t fibers_created;    /* fiber stacks mapped */
+  uint64_t fibers_live;       /* now: fiber stacks mapped (running, parked or pooled) */
+  uint64_t fibers_pooled;     /* now: idle fibers kept for reuse */
+} fj_stats;
+
+/* Errors: FJ_EINVAL.  Threads: any.  The figures are read without locking,
+ * so under load they are approximate; when the system is idle they are exact. */
+FJ_API int fj_system_stats(const fj_system *sys, fj_stats *out);
+
+/* ---- counters ---------------------------------------------------------- */
+
+/*
+ * A counter tracks unfinished jobs: it goes up by n when n jobs are
+ * submitted with it and down by one as each returns.  It may be reused once
+ * it is back at zero.  Owns: the caller; free with fj_counter_destroy()
+ * after its jobs finished and nobody waits on it (the system may already be
+ * destroyed).  Errors: FJ_EINVAL, FJ_ENOMEM, FJ_ESHUTDOWN.  Threads: any.
+ */
+FJ_API int fj_counter_create(fj_system *sys, fj_counter **out);
+
+/*
+ * NULL is a no-op.  Destroying a counter that still has unfinished jobs or
+ * waiters is a program bug that would otherwise corrupt memory later: it
+ * aborts the process with a message naming the number of unfinished jobs.
+ * Threads: any.
+ */
+FJ_API void fj_counter_destroy(fj_counter *c);
+
+/* Jobs submitted with c that have not returned yet (0 for NULL).
+ * Threads: any.  The value may be stale by the time it is used. */
+FJ_API size_t fj_counter_value(const fj_counter *c);
+
+/* ---- submitting work --------------------------------------------------- */
+
+/*
+ * Submits one job (fj_run) or n jobs (fj_run_jobs; the array is copied, the
+ * caller keeps it).  c may be NULL (fire and forget).  From a plain thread
+ * the jobs go to the shared submission queue that every worker takes from;
+ * from inside a job of this system they behave as fj_ctx_spawn().
+ * Errors: FJ_EINVAL, FJ_EPRIORITY, FJ_EWRONGSYSTEM, FJ_EOVERFLOW,
+ * FJ_ENOMEM, FJ_ESHUTDOWN (external submission after destroy began).
+ * Nothing is submitted when an error is returned.
+ * Threads: any.  Suspends: no.
+ */
+FJ_API int fj_run(fj_system *sys, fj_job_fn fn, void *arg, fj_priority prio,
+                  fj_counter *c);
+FJ_API int fj_run_jobs(fj_system *sys, const fj_job *jobs, size_t n,
+                       fj_priority prio, fj_counter *c);
+
+/*
+ * Waits until c reaches zero.  From a plain thread it blocks the thread
+ * without spinning; from inside a job of this system it is fj_ctx_wait().
+ * A NULL counter is FJ_EINVAL.  Returns at once if c is already zero.
+ * Threads: any.  Suspends: yes, when called from a job.
+ */
+FJ_API int fj_wait(fj_system *sys, fj_counter *c);
+
+/*
+ * As fj_wait from a plain thread, giving up after timeout_ns nanoseconds
+ * with FJ_ETIMEDOUT.  From inside a job it returns FJ_EINJOB (a fiber
+ * wait cannot time out; use fj_ctx_wait).  Threads: plain threads.
+ */
+FJ_API int fj_wait_timeout(fj_system *sys, fj_counter *c, uint64_t timeout_ns);
+
+/* ---- inside a job ------------------------------------------------------ */
+/* ctx is valid only inside the job it was handed to, on whichever worker
+ * runs the job at the time; do not keep it after the job returns. */
+
+/* Nested spawns go to the calling worker's own queue (it runs the newest
+ * first; idle workers steal the oldest).  Errors as fj_run.
+ * Threads: the job owning ctx.  Suspends: no. */
+FJ_API int fj_ctx_spawn(fj_ctx *ctx, fj_job_fn fn, void *arg, fj_priority prio,
+                        fj_counter *c);
+FJ_API int fj_ctx_spawn_jobs(fj_ctx *ctx, const fj_job *jobs, size_t n,
+                             fj_priority prio, fj_counter *c);
+
+/*
+ * Suspends the job and puts it at the back of its worker's ready work of the
+ * job's priority; the worker runs other ready work of the same or higher
+ * priority, and the job resumes later exactly where it stopped.  Returns at
+ * once when no such work is ready.  On one worker two jobs that yield in turn
+ * alternate strictly.  With enable_yielding = 0 it yields the OS thread.
+ * Errors: FJ_EINVAL (NULL ctx).  Threads: the job owning ctx.  Suspends: yes.
+ */
+FJ_API int fj_ctx_yield(fj_ctx *ctx);
+
+/*
+ * Suspends the job until c reaches zero: the fiber is parked on the counter
+ * (no polling) and the worker runs other work meanwhile.  Works on a single
+ * worker, for example for a job waiting on its own children.  With
+ * enable_yielding = 0 the thread runs other ready jobs until c is zero.
+ * Errors: FJ_EINVAL, FJ_EWRONGSYSTEM.  Threads: the job owning ctx.
+ * Suspends: yes.
+ */
+FJ_API int fj_ctx_wait(fj_ctx *ctx, fj_counter *c);
+
+/* Index (0..num_workers-1) of the worker running the job now; it may change
+ * after a yield or wait.  Returns 0 for NULL.  Threads: the job owning ctx. */
+FJ_API unsigned fj_ctx_worker(const fj_ctx *ctx);
+
+/* The priority the job was submitted with (FJ_PRIORITY_NORMAL for NULL). */
+FJ_API fj_priority fj_ctx_priority(const fj_ctx *ctx);
+
+/* The system running the job (NULL for NULL). */
+FJ_API fj_system *fj_ctx_system(const fj_ctx *ctx);
+
+/* The ctx of the job running on the calling thread, or NULL when the caller
+ * is not inside a job.  Threads: any. */
+FJ_API fj_ctx *fj_current_ctx(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* FIBERJOB_H */
