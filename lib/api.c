@@ -1,0 +1,195 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * api.c — the public entry points: argument checks only, then a call into
+ * the module that does the work.  Every rejected input returns an FJ_E code
+ * before anything changes.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "config.h"
+#include "counter.h"
+#include "fiberjob.h"
+#include "scheduler.h"
+#include "worker.h"
+
+static bool fj__priority_valid(fj_priority prio) {
+  return (unsigned)prio < FJ_PRIORITY_COUNT;
+}
+
+/* The ctx of the job running on this thread if it belongs to sys. */
+static fj_ctx *fj__ctx_of(fj_system *sys) {
+  fj_ctx *ctx = fj_current_ctx();
+  return ctx && ctx->sys == sys ? ctx : NULL;
+}
+
+/* A ctx is only usable by its job, on the worker that runs it now. */
+static bool fj__ctx_valid(const fj_ctx *ctx) {
+  return ctx && ctx->worker == fj__this_worker();
+}
+
+static int fj__check_jobs(const fj_job *jobs, size_t n) {
+  if (n > 0 && !jobs)
+    return FJ_EINVAL;
+  for (size_t i = 0; i < n; i++)
+    if (!jobs[i].fn)
+      return FJ_EINVAL;
+  return FJ_OK;
+}
+
+int fj_system_create(const fj_config *cfg, fj_system **out) {
+  if (!out)
+    return FJ_EINVAL;
+  *out = NULL;
+  fj_config norm;
+  int r = fj__config_load(cfg, &norm);
+  if (r != FJ_OK)
+    return r;
+  return fj__system_create(&norm, out);
+}
+
+void fj_system_destroy(fj_system *sys) {
+  if (!sys)
+    return;
+  if (fj__ctx_of(sys)) {
+    fputs("fiberjob: fj_system_destroy called from inside one of its own jobs; "
+          "it would wait for itself forever\n",
+          stderr);
+    abort();
+  }
+  fj__system_destroy(sys);
+}
+
+unsigned fj_system_num_workers(const fj_system *sys) { return sys ? sys->num_workers : 0; }
+
+int fj_system_stats(const fj_system *sys, fj_stats *out) {
+  if (!sys || !out)
+    return FJ_EINVAL;
+  fj__system_stats(sys, out);
+  return FJ_OK;
+}
+
+int fj_counter_create(fj_system *sys, fj_counter **out) {
+  if (!out)
+    return FJ_EINVAL;
+  *out = NULL;
+  if (!sys)
+    return FJ_EINVAL;
+  if (fj__load_relaxed(&sys->stopping)) /* relaxed: a courtesy check */
+    return FJ_ESHUTDOWN;
+  fj_counter *c = aligned_alloc(64, (sizeof *c + 63) / 64 * 64);
+  if (!c)
+    return FJ_ENOMEM;
+  fj__counter_init(c, sys);
+  *out = c;
+  return FJ_OK;
+}
+
+void fj_counter_destroy(fj_counter *c) {
+  if (!c)
+    return;
+  fj__counter_check_idle_for_destroy(c);
+  free(c);
+}
+
+size_t fj_counter_value(const fj_counter *c) { return c ? fj__counter_pending(c) : 0; }
+
+static int fj__submit(fj_system *sys, const fj_job *jobs, size_t n, fj_priority prio,
+                      fj_counter *c) {
+  if (!sys)
+    return FJ_EINVAL;
+  int r = fj__check_jobs(jobs, n);
+  if (r != FJ_OK)
+    return r;
+  if (!fj__priority_valid(prio))
+    return FJ_EPRIORITY;
+  if (c && c->sys != sys)
+    return FJ_EWRONGSYSTEM;
+  if (n == 0)
+    return FJ_OK;
+  fj_ctx *ctx = fj__ctx_of(sys);
+  if (ctx)
+    return fj__worker_spawn(ctx, jobs, n, (unsigned)prio, c);
+  return fj__submit_external(sys, jobs, n, (unsigned)prio, c);
+}
+
+int fj_run(fj_system *sys, fj_job_fn fn, void *arg, fj_priority prio, fj_counter *c) {
+  fj_job job = {fn, arg};
+  return fj__submit(sys, &job, 1, prio, c);
+}
+
+int fj_run_jobs(fj_system *sys, const fj_job *jobs, size_t n, fj_priority prio,
+                fj_counter *c) {
+  return fj__submit(sys, jobs, n, prio, c);
+}
+
+int fj_wait(fj_system *sys, fj_counter *c) {
+  if (!sys || !c)
+    return FJ_EINVAL;
+  if (c->sys != sys)
+    return FJ_EWRONGSYSTEM;
+  fj_ctx *ctx = fj__ctx_of(sys);
+  if (ctx)
+    return fj__worker_wait(ctx, c);
+  return fj__counter_wait_thread(c, -1);
+}
+
+int fj_wait_timeout(fj_system *sys, fj_counter *c, uint64_t timeout_ns) {
+  if (!sys || !c)
+    return FJ_EINVAL;
+  if (c->sys != sys)
+    return FJ_EWRONGSYSTEM;
+  if (fj_current_ctx())
+    return FJ_EINJOB;
+  if (timeout_ns > (uint64_t)INT64_MAX)
+    timeout_ns = (uint64_t)INT64_MAX;
+  return fj__counter_wait_thread(c, (int64_t)timeout_ns);
+}
+
+int fj_ctx_spawn(fj_ctx *ctx, fj_job_fn fn, void *arg, fj_priority prio, fj_counter *c) {
+  fj_job job = {fn, arg};
+  return fj_ctx_spawn_jobs(ctx, &job, 1, prio, c);
+}
+
+int fj_ctx_spawn_jobs(fj_ctx *ctx, const fj_job *jobs, size_t n, fj_priority prio,
+                      fj_counter *c) {
+  if (!fj__ctx_valid(ctx))
+    return FJ_EINVAL;
+  int r = fj__check_jobs(jobs, n);
+  if (r != FJ_OK)
+    return r;
+  if (!fj__priority_valid(prio))
+    return FJ_EPRIORITY;
+  if (c && c->sys != ctx->sys)
+    return FJ_EWRONGSYSTEM;
+  if (n == 0)
+    return FJ_OK;
+  return fj__worker_spawn(ctx, jobs, n, (unsigned)prio, c);
+}
+
+int fj_ctx_yield(fj_ctx *ctx) {
+  if (!fj__ctx_valid(ctx))
+    return FJ_EINVAL;
+  return fj__worker_yield(ctx);
+}
+
+int fj_ctx_wait(fj_ctx *ctx, fj_counter *c) {
+  if (!fj__ctx_valid(ctx) || !c)
+    return FJ_EINVAL;
+  if (c->sys != ctx->sys)
+    return FJ_EWRONGSYSTEM;
+  return fj__worker_wait(ctx, c);
+}
+
+unsigned fj_ctx_worker(const fj_ctx *ctx) { return ctx ? ctx->worker->index : 0; }
+
+fj_priority fj_ctx_priority(const fj_ctx *ctx) {
+  return ctx ? (fj_priority)ctx->prio : FJ_PRIORITY_NORMAL;
+}
+
+fj_system *fj_ctx_system(const fj_ctx *ctx) { return ctx ? ctx->sys : NULL; }
+
+fj_ctx *fj_current_ctx(void) {
+  fj__worker *w = fj__this_worker();
+  return w ? w->cur_ctx : NULL;
+}

@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * atomics.h — named wrappers for every memory order the library uses, so
+ * each ordering is greppable and carries its reason at the call site.
+ * Every acquire/release/fence in lib/ says what it pairs with.
+ */
+#ifndef FJ_ATOMICS_H
+#define FJ_ATOMICS_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#define fj__load_relaxed(p) atomic_load_explicit((p), memory_order_relaxed)
+#define fj__load_acquire(p) atomic_load_explicit((p), memory_order_acquire)
+#define fj__load_seq_cst(p) atomic_load_explicit((p), memory_order_seq_cst)
+#define fj__store_relaxed(p, v) atomic_store_explicit((p), (v), memory_order_relaxed)
+#define fj__store_release(p, v) atomic_store_explicit((p), (v), memory_order_release)
+#define fj__fetch_add_relaxed(p, v) atomic_fetch_add_explicit((p), (v), memory_order_relaxed)
+#define fj__fetch_add_seq_cst(p, v) atomic_fetch_add_explicit((p), (v), memory_order_seq_cst)
+#define fj__fetch_sub_seq_cst(p, v) atomic_fetch_sub_explicit((p), (v), memory_order_seq_cst)
+#define fj__fetch_sub_release(p, v) atomic_fetch_sub_explicit((p), (v), memory_order_release)
+#define fj__cas_acq_rel(p, expected, desired)                                   \
+  atomic_compare_exchange_weak_explicit((p), (expected), (desired),            \
+                                        memory_order_acq_rel, memory_order_acquire)
+#define fj__cas_seq_cst(p, expected, desired)                                   \
+  atomic_compare_exchange_strong_explicit((p), (expected), (desired),          \
+                                          memory_order_seq_cst, memory_order_relaxed)
+#define fj__fence_seq_cst() atomic_thread_fence(memory_order_seq_cst)
+#define fj__fence_release() atomic_thread_fence(memory_order_release)
+#define fj__fence_acquire() atomic_thread_fence(memory_order_acquire)
+
+/* Single-writer statistics counter: only the owning worker writes it, any
+ * thread may read it.  A plain load+store (no RMW) is enough because there
+ * is one writer; relaxed because readers only want an eventually-exact sum. */
+static inline void fj__stat_add(_Atomic uint64_t *p, uint64_t v) {
+  fj__store_relaxed(p, fj__load_relaxed(p) + v);
+}
+
+static inline void fj__cpu_relax(void) {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#elif defined(__aarch64__)
+  __asm__ __volatile__("yield");
+#endif
+}
+
+#endif

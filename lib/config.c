@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * config.c — fj_config defaults and validation.
+ */
+#include "config.h"
+
+#include <stddef.h>
+#include <string.h>
+
+#include "stack.h"
+#include "sys_linux.h"
+
+/* The size of the first published fj_config: the smallest struct we accept. */
+#define FJ__CONFIG_V1_SIZE (offsetof(fj_config, enable_yielding) + sizeof(int))
+
+/* Idle fibers a worker may cache; beyond this, pooling stops paying off. */
+#define FJ__MAX_POOLED_LIMIT 65536u
+
+void fj_config_init(fj_config *cfg) {
+  if (!cfg)
+    return;
+  memset(cfg, 0, sizeof *cfg);
+  cfg->struct_size = sizeof *cfg;
+  cfg->num_workers = 0;
+  cfg->stack_size = FJ_DEFAULT_STACK_SIZE;
+  cfg->max_pooled_fibers = FJ_DEFAULT_MAX_POOLED_FIBERS;
+  cfg->enable_yielding = 1;
+}
+
+int fj__config_load(const fj_config *user, fj_config *out) {
+  fj_config_init(out);
+  if (user) {
+    size_t size = user->struct_size;
+    if (size < FJ__CONFIG_V1_SIZE)
+      return FJ_ECONFIG; /* not initialised with fj_config_init? */
+    if (size > sizeof *out) {
+      /* A newer caller: fine as long as it leaves what we do not know zero. */
+      const unsigned char *tail = (const unsigned char *)user + sizeof *out;
+      for (size_t i = 0; i < size - sizeof *out; i++)
+        if (tail[i])
+          return FJ_ECONFIG;
+    }
+    memcpy(out, user, size < sizeof *out ? size : sizeof *out);
+    out->struct_size = sizeof *out;
+  }
+  if (out->num_workers == 0)
+    out->num_workers = fj__cpu_count();
+  if (out->num_workers > FJ_MAX_WORKERS)
+    return FJ_ECONFIG;
+  if (out->stack_size < FJ_MIN_STACK_SIZE || out->stack_size > FJ_MAX_STACK_SIZE)
+    return FJ_ECONFIG;
+  out->stack_size = fj__stack_round(out->stack_size);
+  if (out->max_pooled_fibers > FJ__MAX_POOLED_LIMIT)
+    return FJ_ECONFIG;
+  out->enable_yielding = out->enable_yielding != 0;
+  return FJ_OK;
+}

@@ -1,0 +1,198 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * counter.c — counting finished jobs and waking what waits on them.  The
+ * state word is described in counter.h.
+ */
+#include "counter.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "sys_linux.h"
+
+void fj__counter_init(fj_counter *c, fj_system *sys) {
+  atomic_init(&c->state, 0);
+  atomic_init(&c->lock.locked, false);
+  c->head = c->tail = NULL;
+  c->sys = sys;
+}
+
+int fj__counter_add(fj_counter *c, size_t n) {
+  uint64_t s = fj__load_relaxed(&c->state);
+  for (;;) {
+    uint64_t pending = s >> FJ__PENDING_SHIFT;
+    if (n > UINT32_MAX || pending + n > UINT32_MAX)
+      return FJ_EOVERFLOW;
+    /* relaxed would do for the count itself (the jobs are published by the
+     * queue they go into); acq_rel keeps every update of the word in one
+     * simple discipline. */
+    if (fj__cas_acq_rel(&c->state, &s, s + (uint64_t)n * FJ__PENDING_ONE))
+      return FJ_OK;
+  }
+}
+
+/* Under c->lock: registers node if the counter is not zero. */
+static bool fj__register_locked(fj_counter *c, fj__waiter *node) {
+  uint64_t s = fj__load_relaxed(&c->state);
+  for (;;) {
+    if ((s >> FJ__PENDING_SHIFT) == 0)
+      return false;
+    if ((s & FJ__WAITERS_MASK) == FJ__WAITERS_MASK) {
+      fputs("fiberjob: more than 16 million waiters on one counter\n", stderr);
+      abort();
+    }
+    if (fj__cas_acq_rel(&c->state, &s, s + FJ__WAITER_ONE))
+      break;
+  }
+  node->next = NULL;
+  if (c->tail)
+    c->tail->next = node;
+  else
+    c->head = node;
+  c->tail = node;
+  return true;
+}
+
+bool fj__counter_park(fj_counter *c, fj__waiter *node) {
+  fj__spin_lock(&c->lock);
+  bool parked = fj__register_locked(c, node);
+  fj__spin_unlock(&c->lock);
+  return parked;
+}
+
+fj__waiter *fj__counter_finish(fj_counter *c) {
+  uint64_t s = fj__load_relaxed(&c->state);
+  uint64_t claimed;
+  for (;;) {
+    uint64_t next;
+    claimed = (s & FJ__WAITERS_MASK) / FJ__WAITER_ONE;
+    if ((s >> FJ__PENDING_SHIFT) == 1 && claimed) {
+      if ((s & FJ__WAKERS_MASK) == FJ__WAKERS_MASK) { /* 255 crossings in flight */
+        fj__thread_yield();
+        s = fj__load_relaxed(&c->state);
+        continue;
+      }
+      next = (s & FJ__WAKERS_MASK) + 1; /* pending 0, waiters claimed */
+    } else {
+      claimed = 0;
+      next = s - FJ__PENDING_ONE;
+    }
+    /* acq_rel: release publishes this job's effects to anyone who later
+     * observes the lower count (acquire in fj__counter_pending); acquire
+     * orders the list walk below after the registrations we claimed. */
+    if (fj__cas_acq_rel(&c->state, &s, next))
+      break;
+  }
+  if (!claimed)
+    return NULL;
+
+  fj__spin_lock(&c->lock);
+  fj__waiter *first = c->head, *last = first;
+  for (uint64_t i = 1; i < claimed; i++)
+    last = last->next;
+  c->head = last->next;
+  if (!c->head)
+    c->tail = NULL;
+  last->next = NULL;
+  fj__spin_unlock(&c->lock);
+  /* release: our last access to c; pairs with the acquire load in
+   * fj__counter_check_idle_for_destroy, which may free c right after. */
+  fj__fetch_sub_release(&c->state, 1);
+
+  fj__waiter *fibers = NULL, **tail = &fibers;
+  for (fj__waiter *n = first, *next; n; n = next) {
+    next = n->next;
+    if (n->fiber) {
+      *tail = n;
+      tail = &n->next;
+    } else {
+      /* release: pairs with the acquire in fj__counter_wait_thread; after
+       * this store the node's stack frame may be gone, and the wake below
+       * only uses its address. */
+      fj__store_release(&n->done, 1);
+      fj__futex_wake(&n->done, 1);
+    }
+  }
+  *tail = NULL;
+  return fibers;
+}
+
+/* Under c->lock: removes a timed-out thread waiter, unless a crossing has
+ * already claimed it.  Returns true if it was removed. */
+static bool fj__unregister_locked(fj_counter *c, fj__waiter *node) {
+  for (;;) {
+    uint64_t s = fj__load_acquire(&c->state);
+    uint64_t current = (s & FJ__WAITERS_MASK) / FJ__WAITER_ONE;
+    size_t len = 0, pos = 0;
+    bool found = false;
+    for (fj__waiter *n = c->head; n; n = n->next, len++) {
+      if (n == node) {
+        pos = len;
+        found = true;
+      }
+    }
+    /* Claimed nodes are the oldest, at the head; the `current` newest ones
+     * are still registered. */
+    if (!found || pos < len - current)
+      return false;
+    if (!fj__cas_acq_rel(&c->state, &s, s - FJ__WAITER_ONE))
+      continue; /* a job finished meanwhile; look again */
+    fj__waiter **link = &c->head, *prev = NULL;
+    while (*link != node) {
+      prev = *link;
+      link = &(*link)->next;
+    }
+    *link = node->next;
+    if (c->tail == node)
+      c->tail = prev;
+    return true;
+  }
+}
+
+int fj__counter_wait_thread(fj_counter *c, int64_t timeout_ns) {
+  if (fj__counter_pending(c) == 0)
+    return FJ_OK;
+  fj__waiter node = {.fiber = NULL, .counter = c};
+  atomic_init(&node.done, 0);
+  if (!fj__counter_park(c, &node))
+    return FJ_OK;
+  uint64_t deadline = timeout_ns >= 0 ? fj__now_ns() + (uint64_t)timeout_ns : 0;
+  /* acquire: pairs with the release store of done in fj__counter_finish. */
+  while (!fj__load_acquire(&node.done)) {
+    int64_t left = -1;
+    if (timeout_ns >= 0) {
+      uint64_t now = fj__now_ns();
+      left = now >= deadline ? 0 : (int64_t)(deadline - now);
+      if (left == 0) {
+        fj__spin_lock(&c->lock);
+        bool removed = fj__unregister_locked(c, &node);
+        fj__spin_unlock(&c->lock);
+        if (removed)
+          return FJ_ETIMEDOUT;
+        timeout_ns = -1; /* claimed: the waker is about to set done */
+        continue;
+      }
+    }
+    fj__futex_wait(&node.done, 0, left);
+  }
+  return FJ_OK;
+}
+
+void fj__counter_check_idle_for_destroy(fj_counter *c) {
+  uint64_t s;
+  /* acquire: pairs with the waker's final release in fj__counter_finish. */
+  while ((s = fj__load_acquire(&c->state)) & FJ__WAKERS_MASK) {
+    if ((s >> FJ__PENDING_SHIFT) || (s & FJ__WAITERS_MASK))
+      break;
+    fj__thread_yield(); /* a waker is finishing; it holds no lock we need */
+  }
+  if ((s >> FJ__PENDING_SHIFT) || (s & FJ__WAITERS_MASK)) {
+    fprintf(stderr,
+            "fiberjob: fj_counter_destroy on a counter that is still in use "
+            "(%llu unfinished jobs, %llu waiters); wait for it to reach zero "
+            "first\n",
+            (unsigned long long)(s >> FJ__PENDING_SHIFT),
+            (unsigned long long)((s & FJ__WAITERS_MASK) / FJ__WAITER_ONE));
+    abort();
+  }
+}

@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * counter.h — job counters and the waiters parked on them.
+ *
+ * All of a counter's state that waiters and finishing jobs race on is one
+ * 64-bit word, so a zero crossing, a new waiter and a reuse of the counter
+ * are totally ordered:
+ *
+ *   bits 63..32  pending  jobs submitted and not yet returned
+ *   bits 31..8   waiters  registered waiters not yet claimed by a crossing
+ *   bits  7..0   wakers   crossings still walking their claimed waiters
+ *
+ * A waiter registers (waiters + 1) only while pending > 0, with a CAS under
+ * `lock`, and appends its node to the FIFO list in the same critical
+ * section.  The job that takes pending from 1 to 0 claims every registered
+ * waiter in the same CAS (waiters := 0, wakers + 1); the claimed nodes are
+ * the oldest ones, at the head of the list, because registration order and
+ * list order are both decided under `lock`.  The waker then detaches them,
+ * and the final `wakers - 1` is its last access to the counter, so
+ * fj_counter_destroy only has to wait for wakers == 0.
+ */
+#ifndef FJ_COUNTER_H
+#define FJ_COUNTER_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "fiberjob.h"
+#include "spinlock.h"
+
+struct fj__fiber;
+
+/* A waiter node lives on the waiter's own stack (a fiber's or a thread's). */
+typedef struct fj__waiter {
+  struct fj__waiter *next;  /* guarded by the counter's lock while listed */
+  struct fj__fiber *fiber;  /* the parked fiber; NULL for a thread */
+  fj_counter *counter;
+  _Atomic uint32_t done;    /* threads sleep on it; set once detached */
+} fj__waiter;
+
+struct fj_counter {
+  _Atomic uint64_t state;
+  fj__spinlock lock;
+  fj__waiter *head, *tail; /* guarded by lock */
+  fj_system *sys;          /* immutable; only compared, never dereferenced */
+};
+
+#define FJ__PENDING_SHIFT 32
+#define FJ__PENDING_ONE ((uint64_t)1 << FJ__PENDING_SHIFT)
+#define FJ__WAITER_ONE ((uint64_t)1 << 8)
+#define FJ__WAITERS_MASK ((uint64_t)0xffffff00u)
+#define FJ__WAKERS_MASK ((uint64_t)0xffu)
+
+static inline size_t fj__counter_pending(const fj_counter *c) {
+  /* acquire: pairs with the acq_rel CAS in fj__counter_finish, so a caller
+   * that sees zero also sees every effect of the finished jobs. */
+  return (size_t)(fj__load_acquire(&((fj_counter *)c)->state) >> FJ__PENDING_SHIFT);
+}
+
+void fj__counter_init(fj_counter *c, fj_system *sys);
+
+/* Adds n pending jobs.  FJ_OK, or FJ_EOVERFLOW (nothing added). */
+int fj__counter_add(fj_counter *c, size_t n);
+
+/* One job finished.  If this was the zero crossing and waiters were parked,
+ * wakes the thread waiters and returns the fiber waiters as a list linked
+ * through ->next; the caller must read ->fiber and ->next of each node
+ * before making that fiber runnable (the node lives on its stack). */
+fj__waiter *fj__counter_finish(fj_counter *c);
+
+/* Parks node on c.  Returns false, and parks nothing, if c is already zero. */
+bool fj__counter_park(fj_counter *c, fj__waiter *node);
+
+/* Blocks the calling thread until c reaches zero; timeout_ns < 0 waits
+ * forever.  FJ_OK or FJ_ETIMEDOUT. */
+int fj__counter_wait_thread(fj_counter *c, int64_t timeout_ns);
+
+/* Waits for in-flight wakers to leave, then checks the counter is idle.
+ * Aborts with a message if jobs or waiters still hold it. */
+void fj__counter_check_idle_for_destroy(fj_counter *c);
+
+#endif

@@ -1,0 +1,108 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * fiber.c — creating fibers and switching between them, with the
+ * annotations ASan, TSan and valgrind need to follow a stack switch
+ * (compiled in only for those builds; plain builds pay nothing).
+ */
+#include "fiber.h"
+
+#include <stdint.h>
+
+#include "sys_linux.h"
+
+#if FJ_ASAN_FIBERS
+#include <sanitizer/asan_interface.h>
+#include <sanitizer/common_interface_defs.h>
+#endif
+#if FJ_TSAN_FIBERS
+#include <sanitizer/tsan_interface.h>
+#endif
+#if FJ_VALGRIND_STACKS
+#include <valgrind/valgrind.h>
+#endif
+
+fj__fiber *fj__fiber_create(size_t usable) {
+  fj__stack s;
+  if (fj__stack_map(&s, usable) != 0)
+    return NULL;
+  /* The struct takes the top of the stack; 64-byte aligned so the first
+   * frame below it starts on a fresh cache line. */
+  uintptr_t top = ((uintptr_t)s.hi - sizeof(fj__fiber)) & ~(uintptr_t)63;
+  fj__fiber *f = (fj__fiber *)top;
+  *f = (fj__fiber){.stack = s};
+#if FJ_TSAN_FIBERS
+  f->tsan_fiber = __tsan_create_fiber(0);
+#endif
+#if FJ_VALGRIND_STACKS
+  f->valgrind_id = VALGRIND_STACK_REGISTER(s.lo, (char *)f);
+#endif
+  return f;
+}
+
+void fj__fiber_destroy(fj__fiber *f) {
+  fj__stack s = f->stack;
+#if FJ_TSAN_FIBERS
+  __tsan_destroy_fiber(f->tsan_fiber);
+#endif
+#if FJ_VALGRIND_STACKS
+  VALGRIND_STACK_DEREGISTER(f->valgrind_id);
+#endif
+#if FJ_ASAN_FIBERS
+  /* Frames that died with the fiber leave poisoned redzones behind. */
+  ASAN_UNPOISON_MEMORY_REGION(s.lo, (size_t)(s.hi - s.lo));
+#endif
+  fj__stack_unmap(&s);
+}
+
+void fj__fiber_init_thread(fj__fiber *f) {
+  *f = (fj__fiber){0};
+  void *lo;
+  size_t size;
+  fj__thread_stack_bounds(&lo, &size);
+  f->stack.lo = lo; /* map stays NULL: not ours to unmap, no guard */
+  f->stack.hi = (char *)lo + size;
+#if FJ_TSAN_FIBERS
+  f->tsan_fiber = __tsan_get_current_fiber();
+#endif
+}
+
+void fj__fiber_fini_thread(fj__fiber *f) { (void)f; }
+
+/* Usable bytes below the fiber struct. */
+static size_t fj__fiber_usable(const fj__fiber *f) {
+  return f->stack.map ? (size_t)((const char *)f - f->stack.lo)
+                      : (size_t)(f->stack.hi - f->stack.lo);
+}
+
+void fj__fiber_prepare(fj__fiber *f, void (*entry)(fj__transfer)) {
+#if FJ_ASAN_FIBERS
+  ASAN_UNPOISON_MEMORY_REGION(f->stack.lo, fj__fiber_usable(f));
+#endif
+  f->ctx = fj__fctx_make((void *)f, fj__fiber_usable(f), entry);
+  f->job_ctx = NULL;
+}
+
+fj__transfer fj__fiber_switch(fj__fiber *from, fj__fiber *to, void *data, bool from_done) {
+#if FJ_ASAN_FIBERS
+  __sanitizer_start_switch_fiber(from_done ? NULL : &from->asan_fake_stack, to->stack.lo,
+                                 fj__fiber_usable(to));
+#else
+  (void)from;
+  (void)from_done;
+#endif
+#if FJ_TSAN_FIBERS
+  __tsan_switch_to_fiber(to->tsan_fiber, 0);
+#endif
+  fj__transfer t = fj__fctx_jump(to->ctx, data);
+#if FJ_ASAN_FIBERS
+  __sanitizer_finish_switch_fiber(from->asan_fake_stack, NULL, NULL);
+#endif
+  return t;
+}
+
+void fj__fiber_entered(fj__fiber *self) {
+#if FJ_ASAN_FIBERS
+  __sanitizer_finish_switch_fiber(NULL, NULL, NULL);
+#endif
+  (void)self;
+}

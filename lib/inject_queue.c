@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * inject_queue.c — the mutex-guarded ring behind external submissions.
+ */
+#include "inject_queue.h"
+
+#include <stdlib.h>
+
+#include "atomics.h"
+
+int fj__inject_init(fj__inject_queue *q) {
+  q->cap = 1024;
+  q->head = 0;
+  q->ring = malloc(q->cap * sizeof *q->ring);
+  if (!q->ring)
+    return -1;
+  atomic_init(&q->count, 0);
+  pthread_mutex_init(&q->lock, NULL);
+  return 0;
+}
+
+void fj__inject_fini(fj__inject_queue *q) {
+  pthread_mutex_destroy(&q->lock);
+  free(q->ring);
+  q->ring = NULL;
+}
+
+static int fj__inject_grow(fj__inject_queue *q, size_t need) {
+  size_t cap = q->cap;
+  while (cap < need)
+    cap *= 2;
+  if (cap == q->cap)
+    return 0;
+  fj__item *r = malloc(cap * sizeof *r);
+  if (!r)
+    return -1;
+  size_t count = fj__load_relaxed(&q->count);
+  for (size_t i = 0; i < count; i++)
+    r[i] = q->ring[(q->head + i) & (q->cap - 1)];
+  free(q->ring);
+  q->ring = r;
+  q->cap = cap;
+  q->head = 0;
+  return 0;
+}
+
+int fj__inject_push_locked(fj__inject_queue *q, const fj_job *jobs, size_t n,
+                           fj_counter *c) {
+  size_t count = fj__load_relaxed(&q->count); /* relaxed: we hold the lock */
+  if (count + n < count || fj__inject_grow(q, count + n) != 0)
+    return -1;
+  for (size_t i = 0; i < n; i++) {
+    fj__item *slot = &q->ring[(q->head + count + i) & (q->cap - 1)];
+    slot->fn = jobs[i].fn;
+    slot->arg = jobs[i].arg;
+    slot->counter = c;
+  }
+  /* relaxed: the items themselves are published by the mutex unlock; the
+   * count is only a hint for lock-free emptiness checks. */
+  fj__store_relaxed(&q->count, count + n);
+  return 0;
+}
+
+size_t fj__inject_take(fj__inject_queue *q, fj__item *out, size_t max) {
+  if (fj__inject_size_hint(q) == 0)
+    return 0;
+  pthread_mutex_lock(&q->lock);
+  size_t count = fj__load_relaxed(&q->count);
+  size_t k = count < max ? count : max;
+  for (size_t i = 0; i < k; i++)
+    out[i] = q->ring[(q->head + i) & (q->cap - 1)];
+  q->head = (q->head + k) & (q->cap - 1);
+  fj__store_relaxed(&q->count, count - k);
+  pthread_mutex_unlock(&q->lock);
+  return k;
+}

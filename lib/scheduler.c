@@ -1,0 +1,219 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * scheduler.c — creating and destroying the system, external submission,
+ * the idle/wake protocol, and shutdown's quiescence check.
+ */
+#include "scheduler.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "stack_guard.h"
+
+/* Pause instructions an idle worker spins through before it sleeps (tens
+ * of microseconds): cheap insurance against the ~3 µs sleep/wake round
+ * trip when work arrives in quick bursts. */
+enum { FJ__IDLE_SPINS = 2000 };
+
+/* ---- waking ------------------------------------------------------------ */
+
+void fj__notify(fj_system *sys, unsigned n, bool fenced) {
+  if (fenced) {
+    /* seq_cst fence: orders the caller's publication of work before the
+     * read of sleepers, against the fence in fj__idle that orders a
+     * sleeper's increment of sleepers before its re-check for work: either
+     * we see the sleeper, or it sees the work. */
+    fj__fence_seq_cst();
+  }
+  /* relaxed: when unfenced the caller accepts a missed wake-up (see
+   * fj__worker_spawn); when fenced the fence above orders it. */
+  if (fj__load_relaxed(&sys->sleepers) == 0)
+    return;
+  fj__fetch_add_seq_cst(&sys->wake_seq, 1);
+  fj__futex_wake(&sys->wake_seq, (int)n);
+}
+
+bool fj__work_visible(fj__worker *w) {
+  fj_system *sys = w->sys;
+  if (fj__worker_has_local_work(w))
+    return true;
+  for (unsigned p = 0; p < FJ_PRIORITY_COUNT; p++) {
+    if (fj__inject_size_hint(&sys->inject[p]) > 0)
+      return true;
+    for (unsigned i = 0; i < sys->num_workers; i++)
+      if (fj__deque_size_hint(&sys->workers[i].deque[p]) > 0)
+        return true;
+  }
+  return false;
+}
+
+void fj__idle(fj__worker *w) {
+  fj_system *sys = w->sys;
+  for (int i = 0; i < FJ__IDLE_SPINS; i++) {
+    if (fj__work_visible(w) || fj__load_relaxed(&sys->exiting))
+      return;
+    fj__cpu_relax();
+  }
+  fj__fetch_add_seq_cst(&sys->sleepers, 1);
+  /* seq_cst fence: pairs with the fence in fj__notify (see there). */
+  fj__fence_seq_cst();
+  uint32_t seq = fj__load_relaxed(&sys->wake_seq);
+  if (!fj__work_visible(w) && !fj__load_relaxed(&sys->exiting))
+    fj__futex_wait(&sys->wake_seq, seq, -1);
+  fj__fetch_sub_seq_cst(&sys->sleepers, 1);
+}
+
+/* ---- submission -------------------------------------------------------- */
+
+int fj__submit_external(fj_system *sys, const fj_job *jobs, size_t n, unsigned prio,
+                        fj_counter *c) {
+  fj__inject_queue *q = &sys->inject[prio];
+  pthread_mutex_lock(&q->lock);
+  /* relaxed: stopping is written under this same lock in destroy. */
+  if (fj__load_relaxed(&sys->stopping)) {
+    pthread_mutex_unlock(&q->lock);
+    return FJ_ESHUTDOWN;
+  }
+  if (fj__inject_push_locked(q, jobs, n, c) != 0) {
+    pthread_mutex_unlock(&q->lock);
+    return FJ_ENOMEM;
+  }
+  if (c) {
+    int r = fj__counter_add(c, n);
+    if (r != FJ_OK) { /* take the jobs back out; we still hold the lock */
+      fj__store_relaxed(&q->count, fj__load_relaxed(&q->count) - n);
+      pthread_mutex_unlock(&q->lock);
+      return r;
+    }
+  }
+  /* seq_cst: read after `stopping` under the lock by destroy's check. */
+  fj__fetch_add_seq_cst(&sys->external_submitted, n);
+  pthread_mutex_unlock(&q->lock);
+  /* Fenced: if every worker sleeps, nobody else would notice these jobs. */
+  fj__notify(sys, (unsigned)(n < sys->num_workers ? n : sys->num_workers), true);
+  return FJ_OK;
+}
+
+/* ---- create / destroy -------------------------------------------------- */
+
+static void fj__system_free(fj_system *sys, unsigned workers_inited) {
+  for (unsigned i = 0; i < workers_inited; i++)
+    fj__worker_fini(&sys->workers[i]);
+  for (unsigned p = 0; p < FJ_PRIORITY_COUNT; p++)
+    fj__inject_fini(&sys->inject[p]);
+  free(sys->workers);
+  free(sys);
+}
+
+static void fj__stop_and_join(fj_system *sys, unsigned started) {
+  /* release: pairs with the acquire in fj__loop's exit check. */
+  fj__store_release(&sys->exiting, 1);
+  fj__fetch_add_seq_cst(&sys->wake_seq, 1);
+  fj__futex_wake(&sys->wake_seq, (int)sys->num_workers);
+  for (unsigned i = 0; i < started; i++)
+    fj__thread_join(&sys->workers[i].thread);
+}
+
+int fj__system_create(const fj_config *cfg, fj_system **out) {
+  fj_system *sys = calloc(1, sizeof *sys);
+  if (!sys)
+    return FJ_ENOMEM;
+  sys->cfg = *cfg;
+  sys->num_workers = cfg->num_workers;
+  atomic_init(&sys->wake_seq, 0);
+  atomic_init(&sys->sleepers, 0);
+  atomic_init(&sys->stopping, 0);
+  atomic_init(&sys->exiting, 0);
+  atomic_init(&sys->external_submitted, 0);
+  atomic_init(&sys->fibers_live, 0);
+  for (unsigned p = 0; p < FJ_PRIORITY_COUNT; p++) {
+    if (fj__inject_init(&sys->inject[p]) != 0) {
+      while (p--)
+        fj__inject_fini(&sys->inject[p]);
+      free(sys);
+      return FJ_ENOMEM;
+    }
+  }
+  sys->workers = aligned_alloc(64, sizeof(fj__worker) * sys->num_workers);
+  if (!sys->workers) {
+    fj__system_free(sys, 0);
+    return FJ_ENOMEM;
+  }
+  for (unsigned i = 0; i < sys->num_workers; i++) {
+    if (fj__worker_init(&sys->workers[i], sys, i) != 0) {
+      fj__system_free(sys, i);
+      return FJ_ENOMEM;
+    }
+    if (cfg->enable_yielding) {
+      /* Map each worker's first fiber now, so a stack size that cannot be
+       * mapped is an error here rather than a degraded system later. */
+      fj__fiber *f = fj__fiber_pool_get(&sys->workers[i].pool);
+      if (!f) {
+        fj__system_free(sys, i + 1);
+        return FJ_ENOMEM;
+      }
+      fj__fiber_pool_put(&sys->workers[i].pool, f);
+    }
+  }
+  if (cfg->enable_yielding)
+    fj__stack_guard_install();
+  for (unsigned i = 0; i < sys->num_workers; i++) {
+    if (fj__thread_start(&sys->workers[i].thread, fj__worker_main, &sys->workers[i]) != 0) {
+      fj__stop_and_join(sys, i);
+      fj__system_free(sys, sys->num_workers);
+      return FJ_ETHREAD;
+    }
+  }
+  *out = sys;
+  return FJ_OK;
+}
+
+/*
+ * True when no job is queued, running or suspended.  Jobs only come from
+ * external submissions (frozen: `stopping` is set) and from running jobs.
+ * We read every worker's `completed` first, then every `spawned`: a job is
+ * counted as spawned before it can complete, and its completion is
+ * published (release) after all of its own spawns, so
+ *   completed_read <= completed(t) <= spawned(t) + external <= spawned_read + external
+ * for the instant t between the two passes.  Equality means nothing was
+ * unfinished at t, and nothing can create work after that.
+ */
+static bool fj__system_quiescent(fj_system *sys) {
+  uint64_t completed = 0, spawned = 0;
+  for (unsigned i = 0; i < sys->num_workers; i++)
+    completed += fj__load_acquire(&sys->workers[i].completed); /* pairs with fj__run_job */
+  for (unsigned i = 0; i < sys->num_workers; i++)
+    spawned += fj__load_acquire(&sys->workers[i].spawned); /* pairs with fj__worker_spawn */
+  return completed == spawned + fj__load_seq_cst(&sys->external_submitted);
+}
+
+void fj__system_destroy(fj_system *sys) {
+  for (unsigned p = 0; p < FJ_PRIORITY_COUNT; p++) {
+    pthread_mutex_lock(&sys->inject[p].lock);
+    fj__store_relaxed(&sys->stopping, 1); /* under the lock: see submit */
+    pthread_mutex_unlock(&sys->inject[p].lock);
+  }
+  /* Drain: the workers keep running everything already submitted and
+   * whatever it spawns.  Shutdown is rare, so a short poll is fine here. */
+  while (!fj__system_quiescent(sys)) {
+    _Atomic uint32_t never = 0;
+    fj__futex_wait(&never, 0, 200 * 1000);
+  }
+  fj__stop_and_join(sys, sys->num_workers);
+  fj__system_free(sys, sys->num_workers);
+}
+
+void fj__system_stats(const fj_system *sys, fj_stats *out) {
+  memset(out, 0, sizeof *out);
+  for (unsigned i = 0; i < sys->num_workers; i++) {
+    fj__worker *w = &sys->workers[i];
+    out->jobs_run += fj__load_relaxed(&w->completed);
+    out->jobs_stolen += fj__load_relaxed(&w->stolen);
+    out->yields += fj__load_relaxed(&w->yields);
+    out->waits_suspended += fj__load_relaxed(&w->waits);
+    out->fibers_created += fj__load_relaxed(&w->pool.created);
+    out->fibers_pooled += fj__load_relaxed(&w->pool.pooled);
+  }
+  out->fibers_live = fj__load_relaxed(&((fj_system *)sys)->fibers_live);
+}
