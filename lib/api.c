@@ -23,9 +23,10 @@ static fj_ctx *fj__ctx_of(fj_system *sys) {
   return ctx && ctx->sys == sys ? ctx : NULL;
 }
 
-/* A ctx is only usable by its job, on the worker that runs it now. */
+/* A ctx is only usable by its job, on the worker that runs it now.  The
+ * callers check before they may switch, so the inlined read is safe. */
 static bool fj__ctx_valid(const fj_ctx *ctx) {
-  return ctx && ctx->worker == fj__this_worker();
+  return ctx && ctx->worker == fj__this_worker_before_switch();
 }
 
 static int fj__check_jobs(const fj_job *jobs, size_t n) {

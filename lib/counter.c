@@ -33,7 +33,10 @@ int fj__counter_add(fj_counter *c, size_t n) {
 
 /* Under c->lock: registers node if the counter is not zero. */
 static bool fj__register_locked(fj_counter *c, fj__waiter *node) {
-  uint64_t s = fj__load_relaxed(&c->state);
+  /* acquire: if we see zero, the caller continues as the counter's waiter,
+   * so it must see the finished jobs' effects; pairs with the acq_rel CAS
+   * in fj__counter_finish (the failed-CAS reload below acquires too). */
+  uint64_t s = fj__load_acquire(&c->state);
   for (;;) {
     if ((s >> FJ__PENDING_SHIFT) == 0)
       return false;

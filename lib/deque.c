@@ -103,6 +103,12 @@ int fj__deque_push(fj__deque *d, const fj__item *it) {
 }
 
 bool fj__deque_pop(fj__deque *d, fj__item *out) {
+  /* Cheap exit for the common empty case, without the fence below: thieves
+   * only ever raise top, and only the owner raises bottom, so top >= bottom
+   * seen here stays true until the owner pushes again.  relaxed: a stale
+   * top is older, hence smaller, which only sends us down the full path. */
+  if (fj__load_relaxed(&d->top) >= fj__load_relaxed(&d->bottom))
+    return false;
   int64_t b = fj__load_relaxed(&d->bottom) - 1;
   fj__deque_array *a = fj__load_relaxed(&d->array);
   fj__store_relaxed(&d->bottom, b);
@@ -140,12 +146,4 @@ bool fj__deque_steal(fj__deque *d, fj__item *out) {
   /* seq_cst CAS: claims slot t; fails if the owner popped it or another
    * thief took it, in which case what we read is discarded. */
   return fj__cas_seq_cst(&d->top, &t, t + 1);
-}
-
-int64_t fj__deque_size_hint(const fj__deque *d) {
-  /* relaxed: a hint for idle checks; callers re-check under the sleep
-   * protocol's fences before they rely on emptiness. */
-  int64_t b = fj__load_relaxed(&((fj__deque *)d)->bottom);
-  int64_t t = fj__load_relaxed(&((fj__deque *)d)->top);
-  return b > t ? b - t : 0;
 }

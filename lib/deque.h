@@ -60,7 +60,13 @@ int fj__deque_push(fj__deque *d, const fj__item *it);
 bool fj__deque_pop(fj__deque *d, fj__item *out);
 /* Oldest item; false when empty or when it lost a race.  Any thread. */
 bool fj__deque_steal(fj__deque *d, fj__item *out);
-/* Roughly how many items it holds (racy, for idle checks).  Any thread. */
-int64_t fj__deque_size_hint(const fj__deque *d);
+/* Roughly how many items it holds (racy, for idle checks).  Any thread.
+ * relaxed: a hint; callers that rely on emptiness re-check under the sleep
+ * protocol's fences (or, for the owner, in fj__deque_pop). */
+static inline int64_t fj__deque_size_hint(const fj__deque *d) {
+  int64_t b = atomic_load_explicit(&((fj__deque *)d)->bottom, memory_order_relaxed);
+  int64_t t = atomic_load_explicit(&((fj__deque *)d)->top, memory_order_relaxed);
+  return b > t ? b - t : 0;
+}
 
 #endif

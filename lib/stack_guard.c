@@ -23,11 +23,6 @@
 static struct sigaction fj__previous_segv, fj__previous_bus;
 static pthread_once_t fj__install_once = PTHREAD_ONCE_INIT;
 
-/* initial-exec: read inside a signal handler, so it must not need lazy TLS
- * allocation; one pointer fits in glibc's static TLS surplus even when the
- * library is dlopen'ed (Python). */
-static __thread struct fj__worker *fj__guard_worker __attribute__((tls_model("initial-exec")));
-
 /* Alternate signal stack per worker thread; owned by that thread. */
 static __thread void *fj__altstack __attribute__((tls_model("initial-exec")));
 #define FJ__ALTSTACK_SIZE (64 * 1024)
@@ -82,7 +77,8 @@ static void fj__chain(const struct sigaction *prev, int sig, siginfo_t *info, vo
 }
 
 static void fj__on_fault(int sig, siginfo_t *info, void *uc) {
-  struct fj__worker *w = fj__guard_worker;
+  /* fj__tls_worker is initial-exec TLS: safe to read in a signal handler. */
+  struct fj__worker *w = fj__tls_worker;
   const char *addr = info->si_addr;
   if (w) {
     const fj__fiber *f = w->current;
@@ -118,12 +114,11 @@ int fj__stack_guard_thread_enter(struct fj__worker *w) {
     return -1;
   }
   fj__altstack = alt;
-  fj__guard_worker = w;
+  (void)w; /* the handler finds the worker through fj__tls_worker */
   return 0;
 }
 
 void fj__stack_guard_thread_leave(void) {
-  fj__guard_worker = NULL;
   if (fj__altstack) {
     stack_t ss = {.ss_sp = NULL, .ss_size = 0, .ss_flags = SS_DISABLE};
     sigaltstack(&ss, NULL);

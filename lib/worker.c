@@ -17,15 +17,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "inject_queue.h"
 #include "scheduler.h"
 #include "stack_guard.h"
 
-/* The worker of this thread; set once at thread start.  initial-exec: one
- * pointer, fine in glibc's static TLS surplus even when dlopen'ed. */
-static __thread fj__worker *fj__tls_worker __attribute__((tls_model("initial-exec")));
+/* The worker of this thread; set once at thread start. */
+__thread fj__worker *fj__tls_worker __attribute__((tls_model("initial-exec")));
 
-/* noinline: a fiber may resume on another thread, and a caller must not
- * reuse a thread-local address computed before the switch. */
 __attribute__((noinline)) fj__worker *fj__this_worker(void) { return fj__tls_worker; }
 
 enum { FJ__PICK_ANY, FJ__PICK_FOR_YIELD };
@@ -377,6 +375,17 @@ int fj__worker_spawn(fj_ctx *ctx, const fj_job *jobs, size_t n, unsigned prio,
   return FJ_OK;
 }
 
+/* True when nothing new (deque or inject queue) is ready at priority <= top,
+ * and no yielded fiber waits at a strictly higher priority than top. */
+static bool fj__nothing_new_upto(const fj__worker *w, unsigned top) {
+  for (unsigned p = 0; p <= top; p++) {
+    if (fj__deque_size_hint(&w->deque[p]) > 0 ||
+        fj__inject_size_hint(&w->sys->inject[p]) > 0 || (p < top && w->yieldq[p].head))
+      return false;
+  }
+  return !w->has_handoff;
+}
+
 int fj__worker_yield(fj_ctx *ctx) {
   fj__fiber *self = ctx->fiber;
   if (!self) {
@@ -385,7 +394,18 @@ int fj__worker_yield(fj_ctx *ctx) {
   }
   fj__worker *w = ctx->worker;
   fj__item it;
-  unsigned prio;
+  unsigned prio = ctx->prio;
+  /* Fast path, the steady state of fibers taking turns: no new work at our
+   * priority or above, so the next yielded fiber of our priority runs. */
+  if (fj__nothing_new_upto(w, prio)) {
+    fj__fiber *to = fj__fifo_pop(&w->yieldq[prio]);
+    if (!to)
+      return FJ_OK; /* nothing else ready: carry on */
+    w->turn_yield = false;
+    fj__stat_add(&w->yields, 1);
+    fj__switch_to(w, self, to, FJ__LEAVE_YIELD, NULL);
+    return FJ_OK;
+  }
   if (!fj__pick(w, &it, &prio, FJ__PICK_FOR_YIELD, ctx->prio))
     return FJ_OK; /* nothing else ready: carry on */
   fj__fiber *to = fj__target_for(w, &it, prio);
@@ -424,17 +444,39 @@ static int fj__wait_running_jobs(fj_ctx *ctx, fj_counter *c) {
   return FJ_OK;
 }
 
+/* Stack a waiting fiber keeps free before it runs a child inline. */
+enum { FJ__INLINE_STACK_RESERVE = 16 * 1024 };
+
+static bool fj__stack_room_for_inline(const fj__fiber *self) {
+  char probe;
+  return &probe - self->stack.lo > FJ__INLINE_STACK_RESERVE;
+}
+
 int fj__worker_wait(fj_ctx *ctx, fj_counter *c) {
   if (fj__counter_pending(c) == 0)
     return FJ_OK;
   fj__fiber *self = ctx->fiber;
   if (!self)
     return fj__wait_running_jobs(ctx, c);
-  fj__worker *w = ctx->worker;
+  fj__worker *w;
   fj__item it;
   unsigned prio;
   fj__fiber *to;
-  if (fj__pick(w, &it, &prio, FJ__PICK_ANY, FJ_PRIORITY_LOW)) {
+  bool picked;
+  /* While the next job this worker would pick anyway is one of the jobs we
+   * wait for, run it right here: no switch, no extra fiber.  It cannot add
+   * a dependency (we need it to finish in any case), and the reserve keeps
+   * nesting off the guard page; anything else parks this fiber. */
+  for (;;) {
+    w = ctx->worker;
+    picked = fj__pick(w, &it, &prio, FJ__PICK_ANY, FJ_PRIORITY_LOW);
+    if (!picked || !it.fn || it.counter != c || !fj__stack_room_for_inline(self))
+      break;
+    fj__run_job(w, self, &it, prio);
+    if (fj__counter_pending(c) == 0)
+      return FJ_OK;
+  }
+  if (picked) {
     to = fj__target_for(w, &it, prio);
     if (!to)
       fj__unpick(w, &it, prio);

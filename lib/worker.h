@@ -90,8 +90,18 @@ int fj__worker_init(fj__worker *w, struct fj_system *sys, unsigned index);
 void fj__worker_fini(fj__worker *w);
 void *fj__worker_main(void *arg);
 
-/* The worker of the calling thread, or NULL for a non-worker thread. */
+/* The worker of the calling thread, or NULL for a non-worker thread.
+ * Non-inlined: a fiber may resume on another thread, and a compiler may keep
+ * a thread-local's address in a register across a call, so code that runs
+ * on both sides of a switch must read it through this function. */
 fj__worker *fj__this_worker(void);
+
+/* initial-exec: one pointer, fine in glibc's static TLS surplus even when
+ * the library is dlopen'ed; the fault handler reads it too. */
+extern __thread fj__worker *fj__tls_worker __attribute__((tls_model("initial-exec")));
+
+/* Inlined read, only for functions that do not switch fibers after it. */
+static inline fj__worker *fj__this_worker_before_switch(void) { return fj__tls_worker; }
 
 int fj__worker_spawn(fj_ctx *ctx, const fj_job *jobs, size_t n, unsigned prio,
                      fj_counter *c);
