@@ -418,6 +418,15 @@ int fj__worker_yield(fj_ctx *ctx) {
   return FJ_OK;
 }
 
+/* Stack a waiting job keeps free before it runs another job nested on the
+ * same stack: a quarter of the stack, at least 16 KiB. */
+static bool fj__stack_has_room(const fj__fiber *stack) {
+  char probe;
+  size_t size = (size_t)(stack->stack.hi - stack->stack.lo);
+  size_t reserve = size / 4 > 16 * 1024 ? size / 4 : 16 * 1024;
+  return (size_t)(&probe - stack->stack.lo) > reserve;
+}
+
 /* Waiting without parking: run other jobs on this stack until c is zero.
  * The mode for enable_yielding = 0, and the fallback when no fiber stack
  * can be mapped.  Sleeps on the counter briefly when there is nothing to
@@ -427,7 +436,11 @@ static int fj__wait_running_jobs(fj_ctx *ctx, fj_counter *c) {
     fj__worker *w = ctx->worker;
     fj__item it;
     unsigned prio;
-    if (!fj__pick(w, &it, &prio, FJ__PICK_ANY, FJ_PRIORITY_LOW)) {
+    /* Each job run here nests on this stack; when it runs low, stop taking
+     * new work and just wait (other workers, or the jobs below us once they
+     * resume, carry on). */
+    if (!fj__stack_has_room(ctx->fiber ? ctx->fiber : &w->thread_fiber) ||
+        !fj__pick(w, &it, &prio, FJ__PICK_ANY, FJ_PRIORITY_LOW)) {
       fj__counter_wait_thread(c, 200 * 1000);
       continue;
     }
@@ -442,14 +455,6 @@ static int fj__wait_running_jobs(fj_ctx *ctx, fj_counter *c) {
     }
   }
   return FJ_OK;
-}
-
-/* Stack a waiting fiber keeps free before it runs a child inline. */
-enum { FJ__INLINE_STACK_RESERVE = 16 * 1024 };
-
-static bool fj__stack_room_for_inline(const fj__fiber *self) {
-  char probe;
-  return &probe - self->stack.lo > FJ__INLINE_STACK_RESERVE;
 }
 
 int fj__worker_wait(fj_ctx *ctx, fj_counter *c) {
@@ -470,7 +475,7 @@ int fj__worker_wait(fj_ctx *ctx, fj_counter *c) {
   for (;;) {
     w = ctx->worker;
     picked = fj__pick(w, &it, &prio, FJ__PICK_ANY, FJ_PRIORITY_LOW);
-    if (!picked || !it.fn || it.counter != c || !fj__stack_room_for_inline(self))
+    if (!picked || !it.fn || it.counter != c || !fj__stack_has_room(self))
       break;
     fj__run_job(w, self, &it, prio);
     if (fj__counter_pending(c) == 0)
