@@ -49,9 +49,8 @@ static size_t fj__append(char *buf, size_t at, const char *s) {
 static void fj__report_overflow(const fj__fiber *f, const void *addr) {
   char msg[512];
   size_t n = 0;
-  n = fj__append(msg, n, "fiberjob: fiber stack overflow: a job overflowed its ");
-  n += fj__format_u(msg + n, (unsigned long long)(f->stack.hi - f->stack.lo), 10);
-  n = fj__append(msg, n, "-byte fiber stack (stack size ");
+  n = fj__append(msg, n, "fiberjob: fiber stack overflow: a job ran past the end of its "
+                         "fiber stack (stack size ");
   n += fj__format_u(msg + n, (unsigned long long)(f->stack.hi - f->stack.lo), 10);
   n = fj__append(msg, n, " bytes; fault at 0x");
   n += fj__format_u(msg + n, (unsigned long long)(uintptr_t)addr, 16);
