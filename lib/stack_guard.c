@@ -102,7 +102,7 @@ static void fj__install(void) {
 
 void fj__stack_guard_install(void) { pthread_once(&fj__install_once, fj__install); }
 
-int fj__stack_guard_thread_enter(struct fj__worker *w) {
+int fj__stack_guard_thread_enter(void) {
   void *alt = mmap(NULL, FJ__ALTSTACK_SIZE, PROT_READ | PROT_WRITE,
                    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (alt == MAP_FAILED)
@@ -113,7 +113,6 @@ int fj__stack_guard_thread_enter(struct fj__worker *w) {
     return -1;
   }
   fj__altstack = alt;
-  (void)w; /* the handler finds the worker through fj__tls_worker */
   return 0;
 }
 

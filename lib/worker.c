@@ -335,7 +335,7 @@ static void fj__loop(fj__worker *w, fj__fiber *self) {
 void *fj__worker_main(void *arg) {
   fj__worker *w = arg;
   fj__tls_worker = w;
-  fj__stack_guard_thread_enter(w); /* without it overflows still crash, silently */
+  fj__stack_guard_thread_enter(); /* without it overflows still crash, silently */
   fj__fiber_init_thread(&w->thread_fiber);
   w->current = &w->thread_fiber;
   fj__fiber *first = w->sys->cfg.enable_yielding ? fj__blank_fiber(w) : NULL;
