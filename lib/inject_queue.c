@@ -11,6 +11,7 @@
 int fj__inject_init(fj__inject_queue *q) {
   q->cap = 1024;
   q->head = 0;
+  q->pushed = 0;
   q->ring = malloc(q->cap * sizeof *q->ring);
   if (!q->ring)
     return -1;
@@ -58,6 +59,7 @@ int fj__inject_push_locked(fj__inject_queue *q, const fj_job *jobs, size_t n,
   /* relaxed: the items themselves are published by the mutex unlock; the
    * count is only a hint for lock-free emptiness checks. */
   fj__store_relaxed(&q->count, count + n);
+  q->pushed += n;
   return 0;
 }
 

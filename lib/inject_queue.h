@@ -11,6 +11,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "item.h"
 
@@ -19,6 +20,7 @@ typedef struct fj__inject_queue {
   fj__item *ring;        /* guarded by lock */
   size_t cap, head;      /* guarded by lock; cap is a power of two */
   _Atomic size_t count;  /* written under lock; read without it as a hint */
+  uint64_t pushed;       /* guarded by lock: jobs ever accepted (shutdown) */
 } fj__inject_queue;
 
 int fj__inject_init(fj__inject_queue *q);

@@ -11,10 +11,11 @@
 
 #include "stack_guard.h"
 
-/* Pause instructions an idle worker spins through before it sleeps (tens
- * of microseconds): cheap insurance against the ~3 µs sleep/wake round
- * trip when work arrives in quick bursts. */
-enum { FJ__IDLE_SPINS = 2000 };
+/* An idle worker first spins briefly (a few microseconds of pauses), then
+ * offers its core with sched_yield for a while (a thread submitting work may
+ * be waiting for that core: the machine may have no spare one), and only
+ * then sleeps, since a futex sleep/wake round trip costs ~3 µs. */
+enum { FJ__IDLE_SPINS = 256, FJ__IDLE_YIELDS = 64 };
 
 /* ---- waking ------------------------------------------------------------ */
 
@@ -50,10 +51,17 @@ bool fj__work_visible(fj__worker *w) {
 
 void fj__idle(fj__worker *w) {
   fj_system *sys = w->sys;
-  for (int i = 0; i < FJ__IDLE_SPINS; i++) {
-    if (fj__work_visible(w) || fj__load_relaxed(&sys->exiting))
+  /* Look for work every 16 pauses, not every one: each look reads lines a
+   * submitting thread is writing, and pulling them away slows it down. */
+  for (int i = 0; i < FJ__IDLE_SPINS + FJ__IDLE_YIELDS; i++) {
+    if (i % 16 == 0 && (fj__work_visible(w) || fj__load_relaxed(&sys->exiting)))
       return;
-    fj__cpu_relax();
+    if (i < FJ__IDLE_SPINS)
+      fj__cpu_relax();
+    else if (fj__work_visible(w))
+      return;
+    else
+      fj__thread_yield();
   }
   fj__fetch_add_seq_cst(&sys->sleepers, 1);
   /* seq_cst fence: pairs with the fence in fj__notify (see there). */
@@ -83,12 +91,11 @@ int fj__submit_external(fj_system *sys, const fj_job *jobs, size_t n, unsigned p
     int r = fj__counter_add(c, n);
     if (r != FJ_OK) { /* take the jobs back out; we still hold the lock */
       fj__store_relaxed(&q->count, fj__load_relaxed(&q->count) - n);
+      q->pushed -= n;
       pthread_mutex_unlock(&q->lock);
       return r;
     }
   }
-  /* seq_cst: read after `stopping` under the lock by destroy's check. */
-  fj__fetch_add_seq_cst(&sys->external_submitted, n);
   pthread_mutex_unlock(&q->lock);
   /* Fenced: if every worker sleeps, nobody else would notice these jobs. */
   fj__notify(sys, (unsigned)(n < sys->num_workers ? n : sys->num_workers), true);
@@ -125,7 +132,6 @@ int fj__system_create(const fj_config *cfg, fj_system **out) {
   atomic_init(&sys->sleepers, 0);
   atomic_init(&sys->stopping, 0);
   atomic_init(&sys->exiting, 0);
-  atomic_init(&sys->external_submitted, 0);
   atomic_init(&sys->fibers_live, 0);
   for (unsigned p = 0; p < FJ_PRIORITY_COUNT; p++) {
     if (fj__inject_init(&sys->inject[p]) != 0) {
@@ -171,7 +177,8 @@ int fj__system_create(const fj_config *cfg, fj_system **out) {
 
 /*
  * True when no job is queued, running or suspended.  Jobs only come from
- * external submissions (frozen: `stopping` is set) and from running jobs.
+ * external submissions (frozen: `stopping` is set, and `external` was
+ * summed under the queue locks after that) and from running jobs.
  * We read every worker's `completed` first, then every `spawned`: a job is
  * counted as spawned before it can complete, and its completion is
  * published (release) after all of its own spawns, so
@@ -179,24 +186,26 @@ int fj__system_create(const fj_config *cfg, fj_system **out) {
  * for the instant t between the two passes.  Equality means nothing was
  * unfinished at t, and nothing can create work after that.
  */
-static bool fj__system_quiescent(fj_system *sys) {
+static bool fj__system_quiescent(fj_system *sys, uint64_t external) {
   uint64_t completed = 0, spawned = 0;
   for (unsigned i = 0; i < sys->num_workers; i++)
     completed += fj__load_acquire(&sys->workers[i].completed); /* pairs with fj__run_job */
   for (unsigned i = 0; i < sys->num_workers; i++)
     spawned += fj__load_acquire(&sys->workers[i].spawned); /* pairs with fj__worker_spawn */
-  return completed == spawned + fj__load_seq_cst(&sys->external_submitted);
+  return completed == spawned + external;
 }
 
 void fj__system_destroy(fj_system *sys) {
+  uint64_t external = 0;
   for (unsigned p = 0; p < FJ_PRIORITY_COUNT; p++) {
     pthread_mutex_lock(&sys->inject[p].lock);
     fj__store_relaxed(&sys->stopping, 1); /* under the lock: see submit */
+    external += sys->inject[p].pushed;    /* final: no push after stopping */
     pthread_mutex_unlock(&sys->inject[p].lock);
   }
   /* Drain: the workers keep running everything already submitted and
    * whatever it spawns.  Shutdown is rare, so a short poll is fine here. */
-  while (!fj__system_quiescent(sys)) {
+  while (!fj__system_quiescent(sys, external)) {
     _Atomic uint32_t never = 0;
     fj__futex_wait(&never, 0, 200 * 1000);
   }

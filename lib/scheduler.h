@@ -29,7 +29,6 @@ struct fj_system {
    * submission lands after it; `exiting` tells idle workers to leave. */
   _Alignas(64) _Atomic int stopping;
   _Atomic int exiting;
-  _Atomic uint64_t external_submitted; /* jobs accepted from plain threads */
 
   _Atomic uint64_t fibers_live; /* gauge shared by the worker pools */
 };

@@ -170,8 +170,10 @@ static bool fj__take_injected(fj__worker *w, unsigned p, fj__item *out) {
   size_t hint = fj__inject_size_hint(q);
   if (hint == 0)
     return false;
-  /* Take a fair share, so one worker does not hoard a whole batch. */
-  size_t share = hint / w->sys->num_workers + 1;
+  /* A big batch is shared out (hint / workers each); a trickle of single
+   * submissions is taken whole, so workers do not fight over the queue's
+   * lock once per job; thieves spread it from our deque. */
+  size_t share = hint <= 64 ? hint : hint / w->sys->num_workers + 1;
   if (share > FJ__TAKE_MAX)
     share = FJ__TAKE_MAX;
   if (share > 1 && fj__deque_reserve(&w->deque[p], (int64_t)share) != 0)
