@@ -78,7 +78,9 @@ int fj_counter_create(fj_system *sys, fj_counter **out) {
     return FJ_EINVAL;
   if (fj__load_relaxed(&sys->stopping)) /* relaxed: a courtesy check */
     return FJ_ESHUTDOWN;
-  fj_counter *c = aligned_alloc(64, (sizeof *c + 63) / 64 * 64);
+  /* fj__this_worker: this function does not switch fibers, but it is
+   * called from jobs, so read the thread's worker the safe way. */
+  fj_counter *c = fj__counter_alloc(fj__this_worker());
   if (!c)
     return FJ_ENOMEM;
   fj__counter_init(c, sys);
@@ -90,7 +92,7 @@ void fj_counter_destroy(fj_counter *c) {
   if (!c)
     return;
   fj__counter_check_idle_for_destroy(c);
-  free(c);
+  fj__counter_free(fj__this_worker(), c);
 }
 
 size_t fj_counter_value(const fj_counter *c) { return c ? fj__counter_pending(c) : 0; }

@@ -44,6 +44,7 @@ struct fj_counter {
   fj__spinlock lock;
   fj__waiter *head, *tail; /* guarded by lock */
   fj_system *sys;          /* immutable; only compared, never dereferenced */
+  fj_counter *cache_next;  /* link in a worker's cache of freed counters */
 };
 
 #define FJ__PENDING_SHIFT 32

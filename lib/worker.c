@@ -72,7 +72,35 @@ int fj__worker_init(fj__worker *w, struct fj_system *sys, unsigned index) {
   return 0;
 }
 
+/* Freed counters a worker keeps for reuse. */
+enum { FJ__COUNTER_CACHE_MAX = 256 };
+
+fj_counter *fj__counter_alloc(fj__worker *w) {
+  if (w && w->counter_cache) {
+    fj_counter *c = w->counter_cache;
+    w->counter_cache = c->cache_next;
+    w->counter_cached--;
+    return c;
+  }
+  return malloc(sizeof(fj_counter));
+}
+
+void fj__counter_free(fj__worker *w, fj_counter *c) {
+  if (w && w->counter_cached < FJ__COUNTER_CACHE_MAX) {
+    c->cache_next = w->counter_cache;
+    w->counter_cache = c;
+    w->counter_cached++;
+    return;
+  }
+  free(c);
+}
+
 void fj__worker_fini(fj__worker *w) {
+  while (w->counter_cache) {
+    fj_counter *c = w->counter_cache;
+    w->counter_cache = c->cache_next;
+    free(c);
+  }
   fj__fiber_pool_fini(&w->pool);
   for (unsigned p = 0; p < FJ_PRIORITY_COUNT; p++)
     fj__deque_fini(&w->deque[p]);

@@ -69,6 +69,8 @@ typedef struct fj__worker {
   bool turn_yield;        /* next pick favours the yield queue (fairness) */
   uint32_t rng;           /* victim choice */
   fj__item *take_buf;     /* scratch for taking from the inject queues */
+  fj_counter *counter_cache; /* freed counters for reuse, linked through ->cache_next */
+  unsigned counter_cached;   /* length of counter_cache */
 
   /* Single-writer statistics (see fj__stat_add).  spawned and completed
    * also drive shutdown's quiescence check and use release stores. */
@@ -107,6 +109,12 @@ int fj__worker_spawn(fj_ctx *ctx, const fj_job *jobs, size_t n, unsigned prio,
                      fj_counter *c);
 int fj__worker_yield(fj_ctx *ctx);
 int fj__worker_wait(fj_ctx *ctx, fj_counter *c);
+
+/* Counter memory: jobs that fork and join allocate one per node, so a
+ * worker recycles freed counters instead of going to malloc each time.
+ * w may be NULL (a plain thread): then plain malloc/free. */
+fj_counter *fj__counter_alloc(fj__worker *w);
+void fj__counter_free(fj__worker *w, fj_counter *c);
 
 /* Racy check used by idle workers before sleeping. */
 bool fj__worker_has_local_work(const fj__worker *w);
