@@ -74,9 +74,55 @@ void fj__idle(fj__worker *w) {
 
 /* ---- submission -------------------------------------------------------- */
 
+/* Stands in for a job whose fast-ring cell was claimed before its counter
+ * refused it (FJ_EOVERFLOW): a claimed cell must be published. */
+static void fj__noop_job(fj_ctx *ctx, void *arg) {
+  (void)ctx;
+  (void)arg;
+}
+
+enum { FJ__FAST_FULL = 1 };
+
+/* One job through the lock-free ring.  FJ_OK, an error, or FJ__FAST_FULL
+ * (nothing done; use the locked queue). */
+static int fj__submit_fast(fj_system *sys, fj__inject_queue *q, const fj_job *job,
+                           fj_counter *c) {
+  /* seq_cst pair: see `submitting` in scheduler.h. */
+  fj__fetch_add_seq_cst(&sys->submitting, 1);
+  int r = FJ__FAST_FULL;
+  if (fj__load_seq_cst(&sys->stopping)) {
+    r = FJ_ESHUTDOWN;
+  } else {
+    fj__ring_cell *cell = fj__ring_claim(&q->fast);
+    if (cell) {
+      /* The counter goes up before the job is visible, so its decrement
+       * can never come first. */
+      r = c ? fj__counter_add(c, 1) : FJ_OK;
+      fj__item item = {job->fn, job->arg, c};
+      if (r != FJ_OK)
+        item = (fj__item){fj__noop_job, NULL, NULL};
+      fj__ring_publish(cell, &item);
+      fj__fetch_add_relaxed(&q->fast_pushed, 1);
+      /* Fenced, as for the locked path; done while still announced, so
+       * destroy cannot free the system under us. */
+      fj__notify(sys, 1, true);
+    }
+  }
+  /* release: destroy's acquire of submitting == 0 then sees fast_pushed. */
+  fj__fetch_sub_release(&sys->submitting, 1);
+  return r;
+}
+
 int fj__submit_external(fj_system *sys, const fj_job *jobs, size_t n, unsigned prio,
                         fj_counter *c) {
   fj__inject_queue *q = &sys->inject[prio];
+  /* A single job may take the fast ring only while the locked part is
+   * empty, or it would overtake older jobs (FIFO, see inject_queue.h). */
+  if (n == 1 && fj__inject_locked_hint(q) == 0) {
+    int r = fj__submit_fast(sys, q, jobs, c);
+    if (r != FJ__FAST_FULL)
+      return r;
+  }
   pthread_mutex_lock(&q->lock);
   /* relaxed: stopping is written under this same lock in destroy. */
   if (fj__load_relaxed(&sys->stopping)) {
@@ -131,6 +177,7 @@ int fj__system_create(const fj_config *cfg, fj_system **out) {
   atomic_init(&sys->wake_seq, 0);
   atomic_init(&sys->sleepers, 0);
   atomic_init(&sys->stopping, 0);
+  atomic_init(&sys->submitting, 0);
   atomic_init(&sys->exiting, 0);
   atomic_init(&sys->fibers_live, 0);
   for (unsigned p = 0; p < FJ_PRIORITY_COUNT; p++) {
@@ -199,10 +246,18 @@ void fj__system_destroy(fj_system *sys) {
   uint64_t external = 0;
   for (unsigned p = 0; p < FJ_PRIORITY_COUNT; p++) {
     pthread_mutex_lock(&sys->inject[p].lock);
-    fj__store_relaxed(&sys->stopping, 1); /* under the lock: see submit */
-    external += sys->inject[p].pushed;    /* final: no push after stopping */
+    /* Under the lock for the locked path; seq_cst for the fast path's
+     * Dekker pair (see `submitting` in scheduler.h). */
+    fj__store_seq_cst(&sys->stopping, 1);
+    external += sys->inject[p].pushed; /* final: no locked push after stopping */
     pthread_mutex_unlock(&sys->inject[p].lock);
   }
+  /* acquire: pairs with the release decrement in fj__submit_fast, so the
+   * fast_pushed tallies read below are final. */
+  while (fj__load_acquire(&sys->submitting) != 0)
+    fj__thread_yield();
+  for (unsigned p = 0; p < FJ_PRIORITY_COUNT; p++)
+    external += fj__load_relaxed(&sys->inject[p].fast_pushed);
   /* Drain: the workers keep running everything already submitted and
    * whatever it spawns.  Shutdown is rare, so a short poll is fine here. */
   while (!fj__system_quiescent(sys, external)) {

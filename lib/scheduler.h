@@ -25,10 +25,17 @@ struct fj_system {
   _Alignas(64) _Atomic uint32_t wake_seq;
   _Atomic uint32_t sleepers;
 
-  /* Shutdown: `stopping` is set under every inject lock, so no external
-   * submission lands after it; `exiting` tells idle workers to leave. */
+  /* Shutdown: `stopping` is set under every inject lock, so no locked
+   * submission lands after it.  A lock-free single submission announces
+   * itself in `submitting` before it checks `stopping` (both seq_cst), and
+   * destroy waits for `submitting` to drain after setting `stopping`:
+   * either the submitter sees `stopping`, or destroy sees it in flight.
+   * Only submitting threads and destroy touch this line. */
   _Alignas(64) _Atomic int stopping;
-  _Atomic int exiting;
+  _Atomic uint32_t submitting;
+
+  /* Tells idle workers to leave. */
+  _Alignas(64) _Atomic int exiting;
 
   _Atomic uint64_t fibers_live; /* gauge shared by the worker pools */
 };
