@@ -24,7 +24,6 @@ int fj__inject_init(fj__inject_queue *q) {
     free(q->ring);
     return -1;
   }
-  atomic_init(&q->fast_pushed, 0);
   atomic_init(&q->count, 0);
   pthread_mutex_init(&q->lock, NULL);
   return 0;

@@ -28,10 +28,9 @@ typedef struct fj__inject_queue {
   size_t cap, head;      /* guarded by lock; cap is a power of two */
   _Atomic size_t count;  /* written under lock; read without it as a hint */
   uint64_t pushed;       /* guarded by lock: jobs ever accepted (shutdown) */
-  fj__mpmc_ring fast;    /* lock-free part for single submissions */
-  /* Jobs ever accepted through `fast`; see fj__system_destroy for how the
-   * final value is read. */
-  _Atomic uint64_t fast_pushed;
+  /* Lock-free part for single submissions.  Its tail counts every job
+   * ever accepted through it (shutdown reads it: see fj__submit_fast). */
+  fj__mpmc_ring fast;
 } fj__inject_queue;
 
 int fj__inject_init(fj__inject_queue *q);

@@ -38,10 +38,11 @@ fj__ring_cell *fj__ring_claim(fj__mpmc_ring *r) {
     size_t seq = fj__load_acquire(&cell->seq);
     intptr_t dif = (intptr_t)seq - (intptr_t)pos;
     if (dif == 0) {
-      /* relaxed: the CAS only hands out positions; the data is published
-       * by the release store of seq. */
+      /* seq_cst: the data is published by the release store of seq, but
+       * external submission and shutdown pair with this claim (see
+       * fj__submit_fast), and so does the idle check of the ring hint. */
       if (atomic_compare_exchange_weak_explicit(&r->tail, &pos, pos + 1,
-                                                memory_order_relaxed,
+                                                memory_order_seq_cst,
                                                 memory_order_relaxed))
         return cell;
     } else if (dif < 0) {

@@ -29,7 +29,7 @@ typedef struct fj__ring_cell {
 } fj__ring_cell;
 
 typedef struct fj__mpmc_ring {
-  _Alignas(64) _Atomic size_t tail; /* next position to produce; producers only */
+  _Alignas(64) _Atomic size_t tail; /* next position to produce; also jobs ever claimed */
   _Alignas(64) _Atomic size_t head; /* next position to consume; consumers only */
   _Alignas(64) fj__ring_cell *cells; /* immutable after init */
   size_t mask;                       /* capacity - 1; immutable */

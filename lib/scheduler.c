@@ -83,33 +83,36 @@ static void fj__noop_job(fj_ctx *ctx, void *arg) {
 
 enum { FJ__FAST_FULL = 1 };
 
-/* One job through the lock-free ring.  FJ_OK, an error, or FJ__FAST_FULL
- * (nothing done; use the locked queue). */
+/*
+ * One job through the lock-free ring.  FJ_OK, an error, or FJ__FAST_FULL
+ * (nothing done; use the locked queue).
+ *
+ * Shutdown pairs with this without any extra atomic: we claim a cell (a
+ * seq_cst CAS on the ring's tail) and only then read `stopping` (seq_cst);
+ * destroy sets `stopping` (seq_cst) and then reads the tail as the count
+ * of jobs accepted here.  Either we see `stopping`, or destroy's read of
+ * the tail includes our claim and it waits for that job.  A claimed cell
+ * is always published, with a no-op job when the submission fails.
+ */
 static int fj__submit_fast(fj_system *sys, fj__inject_queue *q, const fj_job *job,
                            fj_counter *c) {
-  /* seq_cst pair: see `submitting` in scheduler.h. */
-  fj__fetch_add_seq_cst(&sys->submitting, 1);
-  int r = FJ__FAST_FULL;
-  if (fj__load_seq_cst(&sys->stopping)) {
+  fj__ring_cell *cell = fj__ring_claim(&q->fast);
+  if (!cell)
+    return FJ__FAST_FULL;
+  int r = FJ_OK;
+  if (fj__load_seq_cst(&sys->stopping))
     r = FJ_ESHUTDOWN;
-  } else {
-    fj__ring_cell *cell = fj__ring_claim(&q->fast);
-    if (cell) {
-      /* The counter goes up before the job is visible, so its decrement
-       * can never come first. */
-      r = c ? fj__counter_add(c, 1) : FJ_OK;
-      fj__item item = {job->fn, job->arg, c};
-      if (r != FJ_OK)
-        item = (fj__item){fj__noop_job, NULL, NULL};
-      fj__ring_publish(cell, &item);
-      fj__fetch_add_relaxed(&q->fast_pushed, 1);
-      /* Fenced, as for the locked path; done while still announced, so
-       * destroy cannot free the system under us. */
-      fj__notify(sys, 1, true);
-    }
-  }
-  /* release: destroy's acquire of submitting == 0 then sees fast_pushed. */
-  fj__fetch_sub_release(&sys->submitting, 1);
+  else if (c) /* up before the job is visible: its decrement cannot come first */
+    r = fj__counter_add(c, 1);
+  fj__item item = {job->fn, job->arg, c};
+  if (r != FJ_OK)
+    item = (fj__item){fj__noop_job, NULL, NULL};
+  fj__ring_publish(cell, &item);
+  /* No fence needed: the claim was a seq_cst RMW and already makes the
+   * job visible to fj__work_visible (the ring hint reads the tail); this
+   * seq_cst load of sleepers completes the Dekker pair with fj__idle. */
+  if (fj__load_seq_cst(&sys->sleepers) != 0)
+    fj__notify(sys, 1, false);
   return r;
 }
 
@@ -177,7 +180,6 @@ int fj__system_create(const fj_config *cfg, fj_system **out) {
   atomic_init(&sys->wake_seq, 0);
   atomic_init(&sys->sleepers, 0);
   atomic_init(&sys->stopping, 0);
-  atomic_init(&sys->submitting, 0);
   atomic_init(&sys->exiting, 0);
   atomic_init(&sys->fibers_live, 0);
   for (unsigned p = 0; p < FJ_PRIORITY_COUNT; p++) {
@@ -247,17 +249,14 @@ void fj__system_destroy(fj_system *sys) {
   for (unsigned p = 0; p < FJ_PRIORITY_COUNT; p++) {
     pthread_mutex_lock(&sys->inject[p].lock);
     /* Under the lock for the locked path; seq_cst for the fast path's
-     * Dekker pair (see `submitting` in scheduler.h). */
+     * pair (see fj__submit_fast). */
     fj__store_seq_cst(&sys->stopping, 1);
     external += sys->inject[p].pushed; /* final: no locked push after stopping */
     pthread_mutex_unlock(&sys->inject[p].lock);
   }
-  /* acquire: pairs with the release decrement in fj__submit_fast, so the
-   * fast_pushed tallies read below are final. */
-  while (fj__load_acquire(&sys->submitting) != 0)
-    fj__thread_yield();
+  /* seq_cst: the other half of the pair described at fj__submit_fast. */
   for (unsigned p = 0; p < FJ_PRIORITY_COUNT; p++)
-    external += fj__load_relaxed(&sys->inject[p].fast_pushed);
+    external += fj__load_seq_cst(&sys->inject[p].fast.tail);
   /* Drain: the workers keep running everything already submitted and
    * whatever it spawns.  Shutdown is rare, so a short poll is fine here. */
   while (!fj__system_quiescent(sys, external)) {

@@ -26,13 +26,9 @@ struct fj_system {
   _Atomic uint32_t sleepers;
 
   /* Shutdown: `stopping` is set under every inject lock, so no locked
-   * submission lands after it.  A lock-free single submission announces
-   * itself in `submitting` before it checks `stopping` (both seq_cst), and
-   * destroy waits for `submitting` to drain after setting `stopping`:
-   * either the submitter sees `stopping`, or destroy sees it in flight.
-   * Only submitting threads and destroy touch this line. */
+   * submission lands after it; the lock-free path pairs with it through
+   * the fast ring's tail (see fj__submit_fast). */
   _Alignas(64) _Atomic int stopping;
-  _Atomic uint32_t submitting;
 
   /* Tells idle workers to leave. */
   _Alignas(64) _Atomic int exiting;
