@@ -24,6 +24,9 @@ struct fj_system {
    * a sleeper increments `wake_seq` and wakes.  See fj__notify. */
   _Alignas(64) _Atomic uint32_t wake_seq;
   _Atomic uint32_t sleepers;
+  /* Idle workers still awake and looking for work.  While one is, nobody
+   * needs waking: it will find new work itself (see fj__notify). */
+  _Atomic uint32_t spinning;
 
   /* Shutdown: `stopping` is set under every inject lock, so no locked
    * submission lands after it; the lock-free path pairs with it through
