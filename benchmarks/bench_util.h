@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * bench_util.h — what every benchmark program shares: a monotonic clock,
+ * resident memory, one JSON line per measurement, and a loud failure when
+ * a result is wrong.  Plain C, also included from the C++ baselines.
+ */
+#ifndef FJ_BENCH_UTIL_H
+#define FJ_BENCH_UTIL_H
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static inline uint64_t bench_now_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Resident set size in bytes, from /proc/self/statm. */
+static inline long bench_rss_bytes(void) {
+  long total = 0, resident = 0;
+  FILE *f = fopen("/proc/self/statm", "r");
+  if (!f || fscanf(f, "%ld %ld", &total, &resident) != 2) {
+    fprintf(stderr, "bench: cannot read /proc/self/statm\n");
+    exit(2);
+  }
+  fclose(f);
+  return resident * sysconf(_SC_PAGESIZE);
+}
+
+/* One measurement, as the runner (benchmarks/run.py) parses it. */
+static inline void bench_report(const char *system, const char *workload, double value,
+                                const char *unit) {
+  printf("{\"system\": \"%s\", \"workload\": \"%s\", \"value\": %.6g, \"unit\": \"%s\"}\n",
+         system, workload, value, unit);
+  fflush(stdout);
+}
+
+/* A wrong result fails the whole run: the runner treats exit 3 as fatal. */
+static inline void bench_verify(int ok, const char *what, long long got, long long want) {
+  if (!ok) {
+    fprintf(stderr, "bench: WRONG RESULT in %s: got %lld, expected %lld\n", what, got, want);
+    exit(3);
+  }
+}
+
+/* Busy-waits for ns nanoseconds (long jobs in the fairness workload). */
+static inline void bench_spin_ns(uint64_t ns) {
+  uint64_t end = bench_now_ns() + ns;
+  while (bench_now_ns() < end) {
+  }
+}
+
+/* Command line: <workload> [options]; option lookup by exact name. */
+static inline int bench_has_flag(int argc, char **argv, const char *flag) {
+  for (int i = 2; i < argc; i++)
+    if (strcmp(argv[i], flag) == 0)
+      return 1;
+  return 0;
+}
+
+/* The sizes every system uses, so rows compare like with like. */
+enum {
+  BENCH_YIELDS = 1000000,     /* yields per fiber, 2-fiber case */
+  BENCH_YIELDS_64 = 100000,   /* yields per fiber, 64-fiber case */
+  BENCH_EMPTY_JOBS = 1000000, /* empty jobs per run */
+  BENCH_BATCH = 1000,         /* jobs per submission in the batched case */
+  BENCH_FIB_N = 30,
+  BENCH_FIB_CUTOFF = 16,      /* serial below this n in the cutoff variant */
+  BENCH_SKYNET_LEAVES = 1000000,
+  BENCH_PARKED = 10000,
+  BENCH_STACK = 64 * 1024
+};
+#define BENCH_FIB_RESULT 832040LL
+#define BENCH_SKYNET_SUM 499999500000LL
+
+static inline long bench_fib_serial(int n) { return n < 2 ? n : bench_fib_serial(n - 1) + bench_fib_serial(n - 2); }
+
+#endif
