@@ -12,6 +12,7 @@ resume on any worker and the interpreter never sees a frame move threads.
 import atexit
 import enum
 import itertools
+import operator
 import threading
 import types
 import weakref
@@ -105,8 +106,8 @@ _VALID_PRIORITIES = frozenset(int(p) for p in Priority)
 
 def _prio(p):
     try:
-        v = int(p)
-    except (TypeError, ValueError):
+        v = operator.index(p)
+    except TypeError:
         raise PriorityError(detail="got %r" % (p,)) from None
     if v not in _VALID_PRIORITIES or isinstance(p, bool):
         raise PriorityError(detail="got %r" % (p,))
