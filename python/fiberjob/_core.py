@@ -274,8 +274,7 @@ class Ctx:
         """Spawns fn(ctx, *args) (or a NativeTask) on this worker's queue.
         counter=None: fire and forget (errors surface at close())."""
         ptr = self._live()
-        return self._system._submit(lib.fj_ctx_spawn_jobs, ptr, [(fn, args)], priority,
-                                    counter, False)
+        return self._system._submit(lib.fj_ctx_spawn, ptr, [(fn, args)], priority, counter, False)
 
     def spawn_many(self, jobs, priority=Priority.NORMAL, counter=None):
         """As spawn for a list of (fn, args) pairs or NativeTasks."""
@@ -457,7 +456,7 @@ class JobSystem:
         """Submits fn(ctx, *args) — or a fiberjob.native task — and returns the
         counter tracking it (a new one when counter is None)."""
         ptr = self._sysptr()
-        return self._submit(lib.fj_run_jobs, ptr, [(fn, args)], priority,
+        return self._submit(lib.fj_run, ptr, [(fn, args)], priority,
                             counter if counter is not None else self.counter(), True)
 
     def run_many(self, jobs, priority=Priority.NORMAL, counter=None):
@@ -468,45 +467,56 @@ class JobSystem:
                             counter if counter is not None else self.counter(), True)
 
     def _submit(self, submit, target, jobs, priority, counter, external):
-        from .native import NativeTask
+        """submit is fj_run / fj_ctx_spawn for one job (jobs has one item),
+        fj_run_jobs / fj_ctx_spawn_jobs for a list."""
         p = _prio(priority)
-        if counter is not None and not isinstance(counter, Counter):
-            raise TypeError("counter must be a fiberjob.Counter or None, not %r" % (counter,))
-        if counter is not None and counter._ptr is None:
-            raise InvalidArgumentError(detail="counter already destroyed")
+        if counter is not None:
+            if type(counter) is not Counter:
+                raise TypeError("counter must be a fiberjob.Counter or None, not %r"
+                                % (counter,))
+            if counter._ptr is None:
+                raise InvalidArgumentError(detail="counter already destroyed")
+            cptr = counter._ptr
+        else:
+            cptr = _NULL
+        single = submit is lib.fj_run or submit is lib.fj_ctx_spawn
         jobs = list(jobs)
         n = len(jobs)
-        arr = ffi.new("fj_job[]", n) if n else ffi.new("fj_job[]", 1)
+        arr = None if single else ffi.new("fj_job[]", max(n, 1))
         ids = []
         natives = []
         try:
             for i, item in enumerate(jobs):
-                if isinstance(item, NativeTask):
+                if type(item) in (tuple, list) and len(item) == 2:
+                    fn, args = item
+                elif isinstance(item, NativeTask):
                     fn, args = item, ()
                 else:
-                    try:
-                        fn, args = item
-                    except (TypeError, ValueError):
-                        raise TypeError("jobs must be (fn, args) pairs or native tasks, not %r"
-                                        % (item,)) from None
+                    raise TypeError("jobs must be (fn, args) pairs or native tasks, not %r"
+                                    % (item,))
                 if isinstance(fn, NativeTask):
                     if args:
                         raise TypeError("a native task takes no arguments")
                     fn._start()
                     natives.append(fn)
-                    arr[i].fn = _NATIVE_JOB
-                    arr[i].arg = fn._ptr
+                    jfn, jarg = _NATIVE_JOB, fn._ptr
                 else:
                     if not callable(fn):
                         raise TypeError("a job must be callable, not %r" % (fn,))
                     jid = next(_job_ids)
                     _jobs[jid] = _Job(fn, tuple(args), self, counter)
                     ids.append(jid)
-                    arr[i].fn = _PY_JOB
-                    arr[i].arg = ffi.cast("void *", jid)
+                    jfn, jarg = _PY_JOB, ffi.cast("void *", jid)
+                if single:
+                    break
+                arr[i].fn = jfn
+                arr[i].arg = jarg
             if natives:
                 (counter._keep if counter is not None else self._keep).extend(natives)
-            _check(submit(target, arr, n, p, counter._ptr if counter is not None else _NULL))
+            if single:
+                _check(submit(target, jfn, jarg, p, cptr))
+            else:
+                _check(submit(target, arr, n, p, cptr))
         except BaseException:
             for jid in ids:
                 _jobs.pop(jid, None)
@@ -546,3 +556,6 @@ def _close_all():
     # Workers must not call into Python while the interpreter finalizes.
     for js in list(_live_systems):
         js._close(raise_errors=False)
+
+
+from .native import NativeTask  # noqa: E402  (native imports Counter from here)
