@@ -136,18 +136,24 @@ def library_version():
 # Counters dropped by Python while jobs still used them: destroying one then
 # would abort the process, so they wait here until they read zero.
 _graveyard = []
-_graveyard_lock = threading.Lock()
+# Reentrant: a Counter finalizer can run from a GC pass on a thread that
+# already holds it.
+_graveyard_lock = threading.RLock()
 
 
 def _bury_ready():
     with _graveyard_lock:
-        keep = []
-        for ptr, refs in _graveyard:
-            if lib.fj_counter_value(ptr) == 0:
-                lib.fj_counter_destroy(ptr)
-            else:
-                keep.append((ptr, refs))
-        _graveyard[:] = keep
+        items = list(_graveyard)
+        _graveyard.clear()
+    keep = []
+    for ptr, refs in items:
+        if lib.fj_counter_value(ptr) == 0:
+            lib.fj_counter_destroy(ptr)
+        else:
+            keep.append((ptr, refs))
+    if keep:
+        with _graveyard_lock:
+            _graveyard.extend(keep)
 
 
 class Counter:

@@ -252,3 +252,46 @@ def test_interpreter_exit_with_running_system():
                        timeout=120, env=os.environ)
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip() == "exiting"
+
+
+def test_deep_recursion_with_default_stack_is_recursion_error(js):
+    def rec(n):
+        return 0 if n == 0 else 1 + rec(n - 1)
+
+    nested = []
+    for _ in range(3000):
+        nested = [nested]
+    for job in (lambda ctx: rec(100000), lambda ctx: repr(nested)):  # Python and C recursion
+        with pytest.raises(fiberjob.JobError) as ei:
+            js.run(job).wait()
+        assert isinstance(ei.value.__cause__, RecursionError)
+
+
+def _run_script(code):
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120, env=os.environ)
+
+
+def test_stack_that_cannot_be_mapped_is_memory_error():
+    r = _run_script(
+        "import resource, fiberjob\n"
+        "resource.setrlimit(resource.RLIMIT_AS, (2 << 30, 2 << 30))\n"
+        "try:\n"
+        "    fiberjob.JobSystem(workers=2, stack_size=1 << 30)\n"
+        "except fiberjob.OutOfMemoryError as e:\n"
+        "    assert isinstance(e, MemoryError)\n"
+        "    print('refused:', e)\n")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.startswith("refused: ")
+
+
+def test_fiber_stack_overflow_is_reported_then_aborts():
+    # Not recoverable (documented): the library prints why and aborts.
+    r = _run_script(
+        "import fiberjob\n"
+        "x = []\n"
+        "for _ in range(3000): x = [x]\n"
+        "js = fiberjob.JobSystem(workers=1, stack_size=16 * 1024)\n"
+        "js.run(lambda ctx: repr(x)).wait()\n")
+    assert r.returncode != 0
+    assert "fiber stack overflow" in r.stderr
