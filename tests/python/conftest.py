@@ -5,7 +5,13 @@ import threading
 
 import pytest
 
-import fiberjob
+try:
+    import fiberjob
+except ImportError as e:  # pragma: no cover - a setup problem, not a test failure
+    raise ImportError(
+        "fiberjob is not importable (%s). Run the suite with `meson test -C build --suite python`, "
+        "or PYTHONPATH=build/python /usr/bin/python3 -m pytest tests/python, or from a venv "
+        "where the package is installed (see python/README.md)" % e) from e
 
 
 @pytest.fixture
