@@ -272,6 +272,8 @@ def _run_script(code):
                           timeout=120, env=os.environ)
 
 
+@pytest.mark.skipif("san" in os.environ.get("LD_PRELOAD", ""),
+                    reason="sanitizer runtimes need more address space than the limit")
 def test_stack_that_cannot_be_mapped_is_memory_error():
     r = _run_script(
         "import resource, fiberjob\n"
