@@ -135,3 +135,39 @@ def test_generator_return_value_ignored(js):
     c = js.run(gen)
     c.wait()
     assert c.value == 0
+
+
+def _frame_chain():
+    import sys
+    f = sys._getframe(1)
+    names = []
+    while f is not None:
+        names.append(f.f_code.co_name)
+        f = f.f_back
+    return names
+
+
+def test_no_python_frames_below_a_job(js):
+    # Each step is called from C with nothing of Python beneath it: a job's
+    # frame chain is always [job, fjpy_step], even when a parent waiting on
+    # the same C stack (nested run in fj_ctx_wait) is suspended below it.
+    chains = []
+
+    def leaf(ctx):
+        chains.append(_frame_chain())
+
+    def gen(ctx, depth):
+        chains.append(_frame_chain())
+        c = ctx.counter()
+        if depth:
+            ctx.spawn(gen, depth - 1, counter=c)
+        ctx.spawn(leaf, counter=c)
+        yield
+        chains.append(_frame_chain())
+        yield c
+        chains.append(_frame_chain())
+
+    js.run_many([(gen, (4,))] * 4).wait()
+    assert len(chains) == 4 * (5 * 3 + 5)
+    for ch in chains:
+        assert ch[1:] == ["fjpy_step"], ch
