@@ -297,3 +297,15 @@ def test_fiber_stack_overflow_is_reported_then_aborts():
         "js.run(lambda ctx: repr(x)).wait()\n")
     assert r.returncode != 0
     assert "fiber stack overflow" in r.stderr
+
+
+def test_ctrl_c_interrupts_a_blocking_wait(js1):
+    import _thread
+    job, started, ev = blocker()
+    c = js1.run(job)
+    started.wait()
+    threading.Timer(0.01, _thread.interrupt_main).start()
+    with pytest.raises(KeyboardInterrupt):
+        c.wait()
+    ev.set()
+    c.wait()
