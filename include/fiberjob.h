@@ -179,12 +179,17 @@ FJ_API int fj_counter_create(fj_system *sys, fj_counter **out);
  * NULL is a no-op.  Destroying a counter that still has unfinished jobs or
  * waiters is a program bug that would otherwise corrupt memory later: it
  * aborts the process with a message naming the number of unfinished jobs.
+ * "Finished" means the counter reached zero (a wait on it returned, or
+ * fj_counter_value read 0), not that a job's body was seen to end.
  * Threads: any.
  */
 FJ_API void fj_counter_destroy(fj_counter *c);
 
-/* Jobs submitted with c that have not returned yet (0 for NULL).
- * Threads: any.  The value may be stale by the time it is used. */
+/* Jobs submitted with c that are not yet counted as finished (0 for NULL).
+ * A worker that runs several jobs of c back to back counts them finished
+ * together, so the value may include jobs that returned moments ago; it is
+ * 0 exactly when every job has returned.  Threads: any.  The value may be
+ * stale by the time it is used. */
 FJ_API size_t fj_counter_value(const fj_counter *c);
 
 /* ---- submitting work --------------------------------------------------- */

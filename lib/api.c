@@ -76,7 +76,9 @@ int fj_counter_create(fj_system *sys, fj_counter **out) {
   *out = NULL;
   if (!sys)
     return FJ_EINVAL;
-  if (fj__load_relaxed(&sys->stopping)) /* relaxed: a courtesy check */
+  /* relaxed: a courtesy check for plain threads.  Jobs still running
+   * during shutdown (it finishes them) may create counters as usual. */
+  if (fj__load_relaxed(&sys->stopping) && !fj__ctx_of(sys))
     return FJ_ESHUTDOWN;
   /* fj__this_worker: this function does not switch fibers, but it is
    * called from jobs, so read the thread's worker the safe way. */

@@ -15,6 +15,7 @@
 #define fj__load_acquire(p) atomic_load_explicit((p), memory_order_acquire)
 #define fj__load_seq_cst(p) atomic_load_explicit((p), memory_order_seq_cst)
 #define fj__store_relaxed(p, v) atomic_store_explicit((p), (v), memory_order_relaxed)
+#define fj__store_seq_cst(p, v) atomic_store_explicit((p), (v), memory_order_seq_cst)
 #define fj__store_release(p, v) atomic_store_explicit((p), (v), memory_order_release)
 #define fj__fetch_add_relaxed(p, v) atomic_fetch_add_explicit((p), (v), memory_order_relaxed)
 #define fj__fetch_add_seq_cst(p, v) atomic_fetch_add_explicit((p), (v), memory_order_seq_cst)

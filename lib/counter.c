@@ -63,13 +63,13 @@ bool fj__counter_park(fj_counter *c, fj__waiter *node) {
   return parked;
 }
 
-fj__waiter *fj__counter_finish(fj_counter *c) {
+fj__waiter *fj__counter_finish(fj_counter *c, size_t n) {
   uint64_t s = fj__load_relaxed(&c->state);
   uint64_t claimed;
   for (;;) {
     uint64_t next;
     claimed = (s & FJ__WAITERS_MASK) / FJ__WAITER_ONE;
-    if ((s >> FJ__PENDING_SHIFT) == 1 && claimed) {
+    if ((s >> FJ__PENDING_SHIFT) == n && claimed) {
       if ((s & FJ__WAKERS_MASK) == FJ__WAKERS_MASK) { /* 255 crossings in flight */
         fj__thread_yield();
         s = fj__load_relaxed(&c->state);
@@ -78,7 +78,7 @@ fj__waiter *fj__counter_finish(fj_counter *c) {
       next = (s & FJ__WAKERS_MASK) + 1; /* pending 0, waiters claimed */
     } else {
       claimed = 0;
-      next = s - FJ__PENDING_ONE;
+      next = s - (uint64_t)n * FJ__PENDING_ONE;
     }
     /* acq_rel: release publishes this job's effects to anyone who later
      * observes the lower count (acquire in fj__counter_pending); acquire
@@ -103,17 +103,17 @@ fj__waiter *fj__counter_finish(fj_counter *c) {
   fj__fetch_sub_release(&c->state, 1);
 
   fj__waiter *fibers = NULL, **tail = &fibers;
-  for (fj__waiter *n = first, *next; n; n = next) {
-    next = n->next;
-    if (n->fiber) {
-      *tail = n;
-      tail = &n->next;
+  for (fj__waiter *node = first, *next; node; node = next) {
+    next = node->next;
+    if (node->fiber) {
+      *tail = node;
+      tail = &node->next;
     } else {
       /* release: pairs with the acquire in fj__counter_wait_thread; after
        * this store the node's stack frame may be gone, and the wake below
        * only uses its address. */
-      fj__store_release(&n->done, 1);
-      fj__futex_wake(&n->done, 1);
+      fj__store_release(&node->done, 1);
+      fj__futex_wake(&node->done, 1);
     }
   }
   *tail = NULL;

@@ -64,11 +64,11 @@ void fj__counter_init(fj_counter *c, fj_system *sys);
 /* Adds n pending jobs.  FJ_OK, or FJ_EOVERFLOW (nothing added). */
 int fj__counter_add(fj_counter *c, size_t n);
 
-/* One job finished.  If this was the zero crossing and waiters were parked,
+/* n (>= 1) jobs finished.  If this was the zero crossing and waiters were parked,
  * wakes the thread waiters and returns the fiber waiters as a list linked
  * through ->next; the caller must read ->fiber and ->next of each node
  * before making that fiber runnable (the node lives on its stack). */
-fj__waiter *fj__counter_finish(fj_counter *c);
+fj__waiter *fj__counter_finish(fj_counter *c, size_t n);
 
 /* Parks node on c.  Returns false, and parks nothing, if c is already zero. */
 bool fj__counter_park(fj_counter *c, fj__waiter *node);

@@ -2,8 +2,14 @@
 /*
  * inject_queue.h — the shared FIFO that jobs submitted from outside the
  * system go to, one per priority.  Every worker takes from it, a share at a
- * time, into its own deque.  A mutex guards it; `count` lets workers skip
- * the lock when it is empty.
+ * time, into its own deque.
+ *
+ * It has two parts: a lock-free ring (`fast`) for single submissions, so a
+ * stream of fj_run calls never meets a lock, and a mutex-guarded growable
+ * ring for batches and for when the fast ring is full.  FIFO order holds
+ * because a single submission uses the fast ring only while the locked part
+ * is empty, and takers drain the fast ring first.  `count` lets workers
+ * skip the lock when the locked part is empty.
  */
 #ifndef FJ_INJECT_QUEUE_H
 #define FJ_INJECT_QUEUE_H
@@ -14,6 +20,7 @@
 #include <stdint.h>
 
 #include "item.h"
+#include "mpmc_ring.h"
 
 typedef struct fj__inject_queue {
   pthread_mutex_t lock;
@@ -21,6 +28,9 @@ typedef struct fj__inject_queue {
   size_t cap, head;      /* guarded by lock; cap is a power of two */
   _Atomic size_t count;  /* written under lock; read without it as a hint */
   uint64_t pushed;       /* guarded by lock: jobs ever accepted (shutdown) */
+  /* Lock-free part for single submissions.  Its tail counts every job
+   * ever accepted through it (shutdown reads it: see fj__submit_fast). */
+  fj__mpmc_ring fast;
 } fj__inject_queue;
 
 int fj__inject_init(fj__inject_queue *q);
@@ -31,12 +41,18 @@ void fj__inject_fini(fj__inject_queue *q);
 int fj__inject_push_locked(fj__inject_queue *q, const fj_job *jobs, size_t n,
                            fj_counter *c);
 
-/* Takes up to max items in FIFO order into out[]; returns how many. */
+/* Takes up to max items in FIFO order into out[], the fast ring's first;
+ * returns how many. */
 size_t fj__inject_take(fj__inject_queue *q, fj__item *out, size_t max);
 
-static inline size_t fj__inject_size_hint(fj__inject_queue *q) {
+/* Items in the locked part only (a hint). */
+static inline size_t fj__inject_locked_hint(fj__inject_queue *q) {
   /* relaxed: a hint; fj__inject_take re-reads under the lock. */
   return atomic_load_explicit(&q->count, memory_order_relaxed);
+}
+
+static inline size_t fj__inject_size_hint(fj__inject_queue *q) {
+  return fj__ring_size_hint(&q->fast) + fj__inject_locked_hint(q);
 }
 
 #endif

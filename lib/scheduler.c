@@ -19,6 +19,11 @@ enum { FJ__IDLE_SPINS = 256, FJ__IDLE_YIELDS = 64 };
 
 /* ---- waking ------------------------------------------------------------ */
 
+static void fj__wake(fj_system *sys, unsigned n) {
+  fj__fetch_add_seq_cst(&sys->wake_seq, 1);
+  fj__futex_wake(&sys->wake_seq, (int)n);
+}
+
 void fj__notify(fj_system *sys, unsigned n, bool fenced) {
   if (fenced) {
     /* seq_cst fence: orders the caller's publication of work before the
@@ -31,8 +36,22 @@ void fj__notify(fj_system *sys, unsigned n, bool fenced) {
    * fj__worker_spawn); when fenced the fence above orders it. */
   if (fj__load_relaxed(&sys->sleepers) == 0)
     return;
-  fj__fetch_add_seq_cst(&sys->wake_seq, 1);
-  fj__futex_wake(&sys->wake_seq, (int)n);
+  /* A worker still spinning in fj__idle will see the work: it re-checks
+   * after leaving `spinning` and before sleeping (the same Dekker pair,
+   * through its seq_cst decrement and fence).  Without this, a steady
+   * trickle of submissions would pay a futex wake per job just to keep
+   * re-waking a worker that finds nothing. */
+  if (fj__load_relaxed(&sys->spinning) != 0)
+    return;
+  fj__wake(sys, n);
+}
+
+/* Leaving the spinning state with work in sight.  The last spinner out
+ * wakes a sleeper: submitters skipped waking because we were spinning,
+ * and we may take other work than theirs. */
+static void fj__stop_spinning_found_work(fj_system *sys) {
+  if (fj__fetch_sub_seq_cst(&sys->spinning, 1) == 1 && fj__load_relaxed(&sys->sleepers) != 0)
+    fj__wake(sys, 1);
 }
 
 bool fj__work_visible(fj__worker *w) {
@@ -51,18 +70,23 @@ bool fj__work_visible(fj__worker *w) {
 
 void fj__idle(fj__worker *w) {
   fj_system *sys = w->sys;
+  fj__fetch_add_seq_cst(&sys->spinning, 1);
   /* Look for work every 16 pauses, not every one: each look reads lines a
    * submitting thread is writing, and pulling them away slows it down. */
   for (int i = 0; i < FJ__IDLE_SPINS + FJ__IDLE_YIELDS; i++) {
-    if (i % 16 == 0 && (fj__work_visible(w) || fj__load_relaxed(&sys->exiting)))
+    if ((i % 16 == 0 || i >= FJ__IDLE_SPINS) &&
+        (fj__work_visible(w) || fj__load_relaxed(&sys->exiting))) {
+      fj__stop_spinning_found_work(sys);
       return;
+    }
     if (i < FJ__IDLE_SPINS)
       fj__cpu_relax();
-    else if (fj__work_visible(w))
-      return;
     else
       fj__thread_yield();
   }
+  /* seq_cst: leaving `spinning` comes before the re-check below, so a
+   * submitter that saw us spinning (and skipped the wake) is seen. */
+  fj__fetch_sub_seq_cst(&sys->spinning, 1);
   fj__fetch_add_seq_cst(&sys->sleepers, 1);
   /* seq_cst fence: pairs with the fence in fj__notify (see there). */
   fj__fence_seq_cst();
@@ -74,9 +98,59 @@ void fj__idle(fj__worker *w) {
 
 /* ---- submission -------------------------------------------------------- */
 
+/* Stands in for a job whose fast-ring cell was claimed before its counter
+ * refused it (FJ_EOVERFLOW): a claimed cell must be published. */
+static void fj__noop_job(fj_ctx *ctx, void *arg) {
+  (void)ctx;
+  (void)arg;
+}
+
+enum { FJ__FAST_FULL = 1 };
+
+/*
+ * One job through the lock-free ring.  FJ_OK, an error, or FJ__FAST_FULL
+ * (nothing done; use the locked queue).
+ *
+ * Shutdown pairs with this without any extra atomic: we claim a cell (a
+ * seq_cst CAS on the ring's tail) and only then read `stopping` (seq_cst);
+ * destroy sets `stopping` (seq_cst) and then reads the tail as the count
+ * of jobs accepted here.  Either we see `stopping`, or destroy's read of
+ * the tail includes our claim and it waits for that job.  A claimed cell
+ * is always published, with a no-op job when the submission fails.
+ */
+static int fj__submit_fast(fj_system *sys, fj__inject_queue *q, const fj_job *job,
+                           fj_counter *c) {
+  fj__ring_cell *cell = fj__ring_claim(&q->fast);
+  if (!cell)
+    return FJ__FAST_FULL;
+  int r = FJ_OK;
+  if (fj__load_seq_cst(&sys->stopping))
+    r = FJ_ESHUTDOWN;
+  else if (c) /* up before the job is visible: its decrement cannot come first */
+    r = fj__counter_add(c, 1);
+  fj__item item = {job->fn, job->arg, c};
+  if (r != FJ_OK)
+    item = (fj__item){fj__noop_job, NULL, NULL};
+  fj__ring_publish(cell, &item);
+  /* No fence needed: the claim was a seq_cst RMW and already makes the
+   * job visible to fj__work_visible (the ring hint reads the tail); these
+   * seq_cst loads complete the Dekker pairs with fj__idle (see fj__notify
+   * for why a spinning worker makes the wake unnecessary). */
+  if (fj__load_seq_cst(&sys->sleepers) != 0 && fj__load_seq_cst(&sys->spinning) == 0)
+    fj__wake(sys, 1);
+  return r;
+}
+
 int fj__submit_external(fj_system *sys, const fj_job *jobs, size_t n, unsigned prio,
                         fj_counter *c) {
   fj__inject_queue *q = &sys->inject[prio];
+  /* A single job may take the fast ring only while the locked part is
+   * empty, or it would overtake older jobs (FIFO, see inject_queue.h). */
+  if (n == 1 && fj__inject_locked_hint(q) == 0) {
+    int r = fj__submit_fast(sys, q, jobs, c);
+    if (r != FJ__FAST_FULL)
+      return r;
+  }
   pthread_mutex_lock(&q->lock);
   /* relaxed: stopping is written under this same lock in destroy. */
   if (fj__load_relaxed(&sys->stopping)) {
@@ -130,6 +204,7 @@ int fj__system_create(const fj_config *cfg, fj_system **out) {
   sys->num_workers = cfg->num_workers;
   atomic_init(&sys->wake_seq, 0);
   atomic_init(&sys->sleepers, 0);
+  atomic_init(&sys->spinning, 0);
   atomic_init(&sys->stopping, 0);
   atomic_init(&sys->exiting, 0);
   atomic_init(&sys->fibers_live, 0);
@@ -199,10 +274,15 @@ void fj__system_destroy(fj_system *sys) {
   uint64_t external = 0;
   for (unsigned p = 0; p < FJ_PRIORITY_COUNT; p++) {
     pthread_mutex_lock(&sys->inject[p].lock);
-    fj__store_relaxed(&sys->stopping, 1); /* under the lock: see submit */
-    external += sys->inject[p].pushed;    /* final: no push after stopping */
+    /* Under the lock for the locked path; seq_cst for the fast path's
+     * pair (see fj__submit_fast). */
+    fj__store_seq_cst(&sys->stopping, 1);
+    external += sys->inject[p].pushed; /* final: no locked push after stopping */
     pthread_mutex_unlock(&sys->inject[p].lock);
   }
+  /* seq_cst: the other half of the pair described at fj__submit_fast. */
+  for (unsigned p = 0; p < FJ_PRIORITY_COUNT; p++)
+    external += fj__load_seq_cst(&sys->inject[p].fast.tail);
   /* Drain: the workers keep running everything already submitted and
    * whatever it spawns.  Shutdown is rare, so a short poll is fine here. */
   while (!fj__system_quiescent(sys, external)) {

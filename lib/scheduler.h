@@ -24,11 +24,17 @@ struct fj_system {
    * a sleeper increments `wake_seq` and wakes.  See fj__notify. */
   _Alignas(64) _Atomic uint32_t wake_seq;
   _Atomic uint32_t sleepers;
+  /* Idle workers still awake and looking for work.  While one is, nobody
+   * needs waking: it will find new work itself (see fj__notify). */
+  _Atomic uint32_t spinning;
 
-  /* Shutdown: `stopping` is set under every inject lock, so no external
-   * submission lands after it; `exiting` tells idle workers to leave. */
+  /* Shutdown: `stopping` is set under every inject lock, so no locked
+   * submission lands after it; the lock-free path pairs with it through
+   * the fast ring's tail (see fj__submit_fast). */
   _Alignas(64) _Atomic int stopping;
-  _Atomic int exiting;
+
+  /* Tells idle workers to leave. */
+  _Alignas(64) _Atomic int exiting;
 
   _Atomic uint64_t fibers_live; /* gauge shared by the worker pools */
 };

@@ -69,6 +69,10 @@ typedef struct fj__worker {
   bool turn_yield;        /* next pick favours the yield queue (fairness) */
   uint32_t rng;           /* victim choice */
   fj__item *take_buf;     /* scratch for taking from the inject queues */
+  /* Finished jobs whose counter decrement is held back (see
+   * fj__job_finished): `finished` jobs of counter `finished_counter`. */
+  fj_counter *finished_counter;
+  size_t finished;
   fj_counter *counter_cache; /* freed counters for reuse, linked through ->cache_next */
   unsigned counter_cached;   /* length of counter_cache */
 
