@@ -1,0 +1,102 @@
+# SPDX-License-Identifier: MIT
+"""cffi build script for fiberjob._ffi (API mode).
+
+Meson runs it as `build_ffi.py OUT.c` to write the generated C source, which
+it then compiles together with fiberjob/_native.c and links to libfiberjob.
+The cdef is kept small: opaque handles, and `...` wherever the compiler can
+supply a value or a layout from include/fiberjob.h so the two cannot drift.
+"""
+import sys
+
+import cffi
+
+CDEF = r"""
+typedef struct fj_system fj_system;
+typedef struct fj_counter fj_counter;
+typedef struct fj_ctx fj_ctx;
+typedef void (*fj_job_fn)(fj_ctx *ctx, void *arg);
+typedef struct fj_job { fj_job_fn fn; void *arg; } fj_job;
+typedef enum fj_priority { FJ_PRIORITY_HIGH, FJ_PRIORITY_NORMAL, FJ_PRIORITY_LOW, ... } fj_priority;
+
+typedef struct fj_config {
+  size_t struct_size; unsigned num_workers; size_t stack_size;
+  unsigned max_pooled_fibers; int enable_yielding; ...;
+} fj_config;
+typedef struct fj_stats {
+  uint64_t jobs_run, jobs_stolen, yields, waits_suspended, fibers_created,
+           fibers_live, fibers_pooled; ...;
+} fj_stats;
+
+#define FJ_OK ...
+#define FJ_EINVAL ...
+#define FJ_EPRIORITY ...
+#define FJ_ECONFIG ...
+#define FJ_ENOMEM ...
+#define FJ_ESHUTDOWN ...
+#define FJ_ETIMEDOUT ...
+#define FJ_EOVERFLOW ...
+#define FJ_EWRONGSYSTEM ...
+#define FJ_EINJOB ...
+#define FJ_ETHREAD ...
+#define FJ_ENOTINJOB ...
+#define FJ_VERSION_MAJOR ...
+#define FJ_VERSION_MINOR ...
+#define FJ_VERSION_PATCH ...
+#define FJ_MAX_WORKERS ...
+#define FJ_MIN_STACK_SIZE ...
+#define FJ_MAX_STACK_SIZE ...
+#define FJ_DEFAULT_STACK_SIZE ...
+
+const char *fj_strerror(int err);
+void fj_config_init(fj_config *cfg);
+int fj_system_create(const fj_config *cfg, fj_system **out);
+void fj_system_destroy(fj_system *sys);
+unsigned fj_system_num_workers(const fj_system *sys);
+int fj_system_stats(const fj_system *sys, fj_stats *out);
+int fj_counter_create(fj_system *sys, fj_counter **out);
+void fj_counter_destroy(fj_counter *c);
+size_t fj_counter_value(const fj_counter *c);
+int fj_run(fj_system *sys, fj_job_fn fn, void *arg, fj_priority prio, fj_counter *c);
+int fj_run_jobs(fj_system *sys, const fj_job *jobs, size_t n, fj_priority prio, fj_counter *c);
+int fj_wait(fj_system *sys, fj_counter *c);
+int fj_wait_timeout(fj_system *sys, fj_counter *c, uint64_t timeout_ns);
+int fj_ctx_spawn(fj_ctx *ctx, fj_job_fn fn, void *arg, fj_priority prio, fj_counter *c);
+int fj_ctx_spawn_jobs(fj_ctx *ctx, const fj_job *jobs, size_t n, fj_priority prio, fj_counter *c);
+unsigned fj_ctx_worker(const fj_ctx *ctx);
+fj_priority fj_ctx_priority(const fj_ctx *ctx);
+fj_system *fj_ctx_system(const fj_ctx *ctx);
+fj_ctx *fj_current_ctx(void);
+
+/* _native.h */
+#define FJPY_DONE ...
+#define FJPY_YIELD ...
+#define FJPY_WAIT ...
+extern "Python+C" int fjpy_step(fj_ctx *ctx, uintptr_t job_id, int status, fj_counter **wait_on);
+void fjpy_job(fj_ctx *ctx, void *arg);
+
+#define FJN_SPIN ...
+#define FJN_YIELD ...
+#define FJN_TREE ...
+#define FJN_WAIT ...
+typedef struct fjn_task {
+  int kind; uint64_t spin_ns; uint32_t yields; uint32_t depth; uint32_t fanout;
+  fj_counter *wait_on; int64_t *yield_ns;
+  int64_t start_ns, end_ns; uint32_t start_worker, end_worker; uint32_t yields_done;
+  uint64_t nodes; uint64_t value_after_wait; int status; int done; ...;
+} fjn_task;
+void fjn_job(fj_ctx *ctx, void *arg);
+int64_t fjn_now_ns(void);
+"""
+
+
+def make_ffi():
+    ffi = cffi.FFI()
+    ffi.cdef(CDEF)
+    ffi.set_source("fiberjob._ffi", '#include "fiberjob.h"\n#include "_native.h"\n')
+    return ffi
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 2:
+        sys.exit("usage: build_ffi.py OUTPUT.c")
+    make_ffi().emit_c_code(sys.argv[1])

@@ -1,0 +1,52 @@
+# SPDX-License-Identifier: MIT
+"""Shared fixtures.  `make_system(**kw)` builds a JobSystem that is closed at
+teardown even when the test fails (so no worker outlives its test)."""
+import threading
+
+import pytest
+
+try:
+    import fiberjob
+except ImportError as e:  # pragma: no cover - a setup problem, not a test failure
+    raise ImportError(
+        "fiberjob is not importable (%s). Run the suite with `meson test -C build --suite python`, "
+        "or PYTHONPATH=build/python /usr/bin/python3 -m pytest tests/python, or from a venv "
+        "where the package is installed (see python/README.md)" % e) from e
+
+
+@pytest.fixture
+def make_system():
+    made = []
+
+    def make(**kw):
+        kw.setdefault("workers", 2)
+        js = fiberjob.JobSystem(**kw)
+        made.append(js)
+        return js
+
+    yield make
+    for js in made:
+        js._close(raise_errors=False)
+
+
+@pytest.fixture
+def js(make_system):
+    return make_system(workers=2)
+
+
+@pytest.fixture
+def js1(make_system):
+    return make_system(workers=1)
+
+
+def blocker():
+    """A plain job that holds its worker until the returned event is set
+    (it blocks the worker thread in Event.wait, GIL released)."""
+    ev = threading.Event()
+    started = threading.Event()
+
+    def job(ctx):
+        started.set()
+        ev.wait()
+
+    return job, started, ev
