@@ -180,11 +180,22 @@ def targets(results):
     return out
 
 
+def cpu_model():
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown CPU"
+
+
 def write_report(results, out, runs, elapsed):
     lines = ["# libfiberjob benchmark report", "",
              "Machine: %s, %d CPUs, %s. Each figure is the median of %d runs after a warm-up run, "
              "with [min–max]; 2 workers unless stated. Produced by `bash tools/bench.sh` in %.0f s."
-             % (platform.platform(), os.cpu_count(), platform.processor() or "?", runs, elapsed),
+             % (platform.platform(), os.cpu_count(), cpu_model(), runs, elapsed),
              "", "## Targets", "", "| claim | figure | target | met |", "|---|---|---|---|"]
     for claim, figure, target, met in targets(results):
         lines.append("| %s | %s | %s | %s |" % (claim, figure, target, "yes" if met else "**MISSED**"))
