@@ -5,7 +5,7 @@
 #   tools/install-deps.sh bench    also the benchmark baselines and plotting
 # Skips apt entirely when everything is already installed, so reruns are fast.
 set -eu
-pkgs="meson ninja-build gcc g++ pkg-config libboost-context-dev python3-cffi python3-pytest python3-mesonpy python3-venv python3-dev patchelf valgrind libclang-rt-14-dev"
+pkgs="meson ninja-build gcc g++ pkg-config libboost-context-dev python3-cffi python3-pytest python3-mesonpy python3-venv python3-dev patchelf valgrind"
 if [ "${1:-}" = bench ]; then
   pkgs="$pkgs libtbb-dev libboost-fiber-dev python3-matplotlib"
 fi

@@ -33,9 +33,10 @@ meson test -C build --print-errorlogs
 [ "$mode" = quick ] && { step "done (quick)"; exit 0; }
 
 # Sanitized runs shrink their loops (tests/c/check.h) and skip the install
-# check, which needs no second look.
-step "ASan + UBSan"
-setup build-asan -Dtests=true -Dpython=false -Db_sanitize=address,undefined -Db_lundef=false
+# check, which needs no second look.  The ASan build also runs the Python
+# suite (python/meson.build preloads the sanitizer runtimes for it).
+step "ASan + UBSan: C and Python suites"
+setup build-asan -Dtests=true -Dpython=true -Db_sanitize=address,undefined -Db_lundef=false
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:allow_user_segv_handler=1 \
 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 FJ_TEST_SCALE=4 \
   meson test -C build-asan --print-errorlogs --no-suite install
