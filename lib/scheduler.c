@@ -70,10 +70,18 @@ bool fj__work_visible(fj__worker *w) {
 
 void fj__idle(fj__worker *w) {
   fj_system *sys = w->sys;
-  fj__fetch_add_seq_cst(&sys->spinning, 1);
+  /* At most half the workers (at least one) spin at once; the others go
+   * straight to sleep.  More spinners find nothing more, and on a machine
+   * with no spare core they take it from the threads submitting work.  A
+   * spinner that finds work wakes a sleeper (fj__stop_spinning_found_work),
+   * so wake-ups still propagate. */
+  unsigned max_spinning = sys->num_workers / 2 ? sys->num_workers / 2 : 1;
+  int spins = FJ__IDLE_SPINS + FJ__IDLE_YIELDS;
+  if (fj__fetch_add_seq_cst(&sys->spinning, 1) >= max_spinning)
+    spins = 0;
   /* Look for work every 16 pauses, not every one: each look reads lines a
    * submitting thread is writing, and pulling them away slows it down. */
-  for (int i = 0; i < FJ__IDLE_SPINS + FJ__IDLE_YIELDS; i++) {
+  for (int i = 0; i < spins; i++) {
     if ((i % 16 == 0 || i >= FJ__IDLE_SPINS) &&
         (fj__work_visible(w) || fj__load_relaxed(&sys->exiting))) {
       fj__stop_spinning_found_work(sys);
