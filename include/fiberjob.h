@@ -57,7 +57,13 @@ extern "C" {
   X(EWRONGSYSTEM, -8, "the counter belongs to another job system")           \
   X(EINJOB, -9, "not allowed from inside a job (it would block a worker)")   \
   X(ETHREAD, -10, "a worker thread could not be started")                    \
-  X(ENOTINJOB, -11, "only allowed from inside a running job")
+  X(ENOTINJOB, -11, "only allowed from inside a running job")               \
+  X(EDEADLK, -12, "a job may not wait on the counter that counts the job itself") \
+  X(EBUSY, -13, "no attach slot is free, or this thread is already attached") \
+  X(EWORKER, -14, "worker index out of range (at or beyond num_workers + attach_slots)") \
+  X(ENOTATTACHED, -15, "the calling thread is not attached to this job system") \
+  X(ESTATE, -16, "the call does not fit the current state (e.g. no trace is running)") \
+  X(EIO, -17, "a file could not be written")
 
 enum {
   FJ_OK = 0,
@@ -108,6 +114,17 @@ typedef struct fj_config {
                                  FJ_MIN_STACK_SIZE..FJ_MAX_STACK_SIZE, rounded up to pages */
   unsigned max_pooled_fibers; /* idle fibers kept for reuse per worker; default 32 */
   int enable_yielding;        /* default 1; 0 = plain thread pool, no fibers */
+  /* Scheduling controls (see fj_run_opts). */
+  size_t large_stack_size;    /* usable bytes of an FJ_STACK_LARGE fiber; default 512 KiB */
+  unsigned attach_slots;      /* worker indices reserved for attached threads; default 0 */
+  size_t max_fibers;          /* live fibers (running, parked, pooled) across the system;
+                                 0 = no limit (default) */
+  uint32_t aging_us;          /* 0 = strict priorities (default); otherwise no ready job waits
+                                 longer than about this before it is picked ahead of newer
+                                 work of higher priority */
+  /* Debugging (see fj_system_dump). */
+  uint32_t stall_report_ms;   /* 0 = off (default); env FIBERJOB_STALL_MS overrides */
+  int dump_signal;            /* 0 = none (default); e.g. SIGQUIT: dump to stderr on it */
   /* more fields may follow */
 } fj_config;
 
@@ -116,6 +133,7 @@ typedef struct fj_config {
 #define FJ_MAX_STACK_SIZE ((size_t)1024 * 1024 * 1024)
 #define FJ_DEFAULT_STACK_SIZE ((size_t)64 * 1024)
 #define FJ_DEFAULT_MAX_POOLED_FIBERS 32u
+#define FJ_DEFAULT_LARGE_STACK_SIZE ((size_t)512 * 1024)
 
 /* Fills the defaults.  NULL is a no-op.  Threads: any. */
 FJ_API void fj_config_init(fj_config *cfg);

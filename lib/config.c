@@ -25,6 +25,7 @@ void fj_config_init(fj_config *cfg) {
   cfg->stack_size = FJ_DEFAULT_STACK_SIZE;
   cfg->max_pooled_fibers = FJ_DEFAULT_MAX_POOLED_FIBERS;
   cfg->enable_yielding = 1;
+  cfg->large_stack_size = FJ_DEFAULT_LARGE_STACK_SIZE;
 }
 
 int fj__config_load(const fj_config *user, fj_config *out) {
@@ -41,6 +42,10 @@ int fj__config_load(const fj_config *user, fj_config *out) {
           return FJ_ECONFIG;
     }
     memcpy(out, user, size < sizeof *out ? size : sizeof *out);
+    /* An older caller's struct ends before large_stack_size: keep the
+     * default fj_config_init gave it, not a zero. */
+    if (size < offsetof(fj_config, large_stack_size) + sizeof(size_t))
+      out->large_stack_size = FJ_DEFAULT_LARGE_STACK_SIZE;
     out->struct_size = sizeof *out;
   }
   if (out->num_workers == 0)
@@ -53,5 +58,10 @@ int fj__config_load(const fj_config *user, fj_config *out) {
   if (out->max_pooled_fibers > FJ__MAX_POOLED_LIMIT)
     return FJ_ECONFIG;
   out->enable_yielding = out->enable_yielding != 0;
+  if (out->large_stack_size < FJ_MIN_STACK_SIZE || out->large_stack_size > FJ_MAX_STACK_SIZE)
+    return FJ_ECONFIG;
+  out->large_stack_size = fj__stack_round(out->large_stack_size);
+  if (out->attach_slots > FJ_MAX_WORKERS)
+    return FJ_ECONFIG;
   return FJ_OK;
 }
