@@ -6,7 +6,8 @@
         c = js.run(fn, 1, 2)          # fn(ctx, 1, 2) on a worker
         c.wait()
 
-See python/README.md for the whole API.
+See python/README.md for the whole API.  Modules: errors, priority,
+counter, jobs (Ctx and the job trampoline), system (JobSystem), native.
 """
 import ctypes as _ctypes
 import glob as _glob
@@ -24,29 +25,27 @@ for _lib in sorted(_glob.glob(_os.path.join(
     _ctypes.CDLL(_lib, mode=_ctypes.RTLD_GLOBAL)
     break
 
-from ._core import (  # noqa: F401
+from .errors import (  # noqa: F401
     ConfigError,
-    Counter,
     CounterOverflowError,
-    Ctx,
     FiberJobError,
     InJobError,
     InvalidArgumentError,
     JobError,
-    JobSystem,
     NotInJobError,
     OutOfMemoryError,
-    Priority,
     PriorityError,
     ShutdownError,
-    Stats,
     ThreadStartError,
     WaitTimeoutError,
     WrongSystemError,
     error_for_code,
-    __version__,
-    library_version,
 )
+from .version import __version__, library_version  # noqa: F401
+from .priority import Priority  # noqa: F401
+from .counter import Counter  # noqa: F401
+from .jobs import Ctx  # noqa: F401
+from .system import JobSystem, Stats  # noqa: F401
 from . import native  # noqa: F401
 
 __all__ = [

@@ -12,16 +12,19 @@ A task object is submitted like a function (js.run(t), js.run_many([t, ...]),
 ctx.spawn(t)) and takes no arguments.  It may be submitted again once it is
 done; submitting it while it runs raises ValueError.
 """
-from ._core import Counter, error_for_code
+from typing import List, Optional
+
+from .counter import Counter
+from .errors import error_for_code
 from ._ffi import ffi, lib
 
 __all__ = ["NativeTask", "spin", "yielder", "tree", "waiter", "now_ns", "tree_size"]
 
-def now_ns():
+def now_ns() -> int:
     """CLOCK_MONOTONIC in nanoseconds, the clock the tasks record with."""
     return lib.fjn_now_ns()
 
-def tree_size(depth, fanout):
+def tree_size(depth: int, fanout: int) -> int:
     """Nodes in a full tree: 1 + fanout + ... + fanout**depth."""
     return sum(fanout ** i for i in range(depth + 1))
 
@@ -30,8 +33,9 @@ class NativeTask:
 
     __slots__ = ("_ptr", "_times", "_counter", "_running", "kind")
 
-    def __init__(self, kind, spin_ns=0, yields=0, depth=0, fanout=0, counter=None,
-                 record=False):
+    def __init__(self, kind: str, spin_ns: int = 0, yields: int = 0, depth: int = 0,
+                 fanout: int = 0, counter: Optional[Counter] = None,
+                 record: bool = False) -> None:
         for name, v in (("spin_ns", spin_ns), ("yields", yields), ("depth", depth),
                         ("fanout", fanout)):
             if not isinstance(v, int) or v < 0:
@@ -73,50 +77,80 @@ class NativeTask:
 
     # -- results --
     @property
-    def done(self):
+    def done(self) -> bool:
         return bool(self._ptr.done)
 
-    start_ns = property(lambda self: self._ptr.start_ns, doc="CLOCK_MONOTONIC ns at start")
-    end_ns = property(lambda self: self._ptr.end_ns, doc="CLOCK_MONOTONIC ns at the end")
-    start_worker = property(lambda self: self._ptr.start_worker)
-    end_worker = property(lambda self: self._ptr.end_worker)
-    yields_done = property(lambda self: self._ptr.yields_done)
-    nodes = property(lambda self: self._ptr.nodes, doc="tree nodes run, root included")
-    value_after_wait = property(lambda self: self._ptr.value_after_wait)
-    status = property(lambda self: self._ptr.status, doc="first FJ_E... code met, or 0")
+    @property
+    def start_ns(self) -> int:
+        """CLOCK_MONOTONIC ns at the start."""
+        return self._ptr.start_ns
 
     @property
-    def yield_times(self):
+    def end_ns(self) -> int:
+        """CLOCK_MONOTONIC ns at the end."""
+        return self._ptr.end_ns
+
+    @property
+    def start_worker(self) -> int:
+        """Worker that started the task."""
+        return self._ptr.start_worker
+
+    @property
+    def end_worker(self) -> int:
+        """Worker that finished the task."""
+        return self._ptr.end_worker
+
+    @property
+    def yields_done(self) -> int:
+        return self._ptr.yields_done
+
+    @property
+    def nodes(self) -> int:
+        """Tree nodes run, root included."""
+        return self._ptr.nodes
+
+    @property
+    def value_after_wait(self) -> int:
+        """A waiter's counter value right after its wait returned."""
+        return self._ptr.value_after_wait
+
+    @property
+    def status(self) -> int:
+        """First FJ_E... code met, or 0."""
+        return self._ptr.status
+
+    @property
+    def yield_times(self) -> List[int]:
         """CLOCK_MONOTONIC ns right after each yield returned (record=True)."""
         if self._times is None:
             return []
         return list(self._times[0:self._ptr.yields_done])
 
-    def check(self):
+    def check(self) -> None:
         """Raises the FiberJobError for a non-zero status."""
         if self._ptr.status:
             raise error_for_code(self._ptr.status)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return "<fiberjob.native %s task done=%s>" % (self.kind, self.done)
 
-def spin(ns):
+def spin(ns: int) -> NativeTask:
     """Busy-waits ns nanoseconds, no yield."""
     return NativeTask("spin", spin_ns=ns)
 
-def yielder(yields, spin_ns=0, record=False):
+def yielder(yields: int, spin_ns: int = 0, record: bool = False) -> NativeTask:
     """`yields` times: spin spin_ns, then fj_ctx_yield.  record=True keeps the
     time after each yield (yield_times)."""
     return NativeTask("yield", spin_ns=spin_ns, yields=yields, record=record)
 
-def tree(depth, fanout):
+def tree(depth: int, fanout: int) -> NativeTask:
     """A fork-join tree: each inner node spawns `fanout` children (1..64) on a
     fresh counter and fj_ctx_wait()s for them.  `nodes` counts nodes run."""
     if not 1 <= fanout <= 64:
         raise ValueError("fanout must be 1..64")
     return NativeTask("tree", depth=depth, fanout=fanout)
 
-def waiter(counter):
+def waiter(counter: Counter) -> NativeTask:
     """fj_ctx_wait()s on `counter` (a fiberjob.Counter of the same system),
     then records value_after_wait (0 when the wait was correct)."""
     if not isinstance(counter, Counter):

@@ -1,0 +1,113 @@
+# SPDX-License-Identifier: MIT
+"""Counter: the handle on an fj_counter, which tracks unfinished jobs.
+
+A counter Python drops while jobs still count on it cannot be destroyed
+(destroying a non-zero counter aborts the process), so it waits in a
+graveyard until it reads zero; bury_ready() frees the ones that do.
+"""
+import threading
+from typing import TYPE_CHECKING, Any, List, Optional, Tuple
+
+from ._ffi import ffi, lib
+from .errors import InJobError, WaitTimeoutError, check
+
+if TYPE_CHECKING:  # only for annotations: system imports this module
+    from .system import JobSystem
+
+__all__ = ["Counter"]
+
+_WAIT_SLICE_NS = 50_000_000  # blocking waits wake this often to let Ctrl-C through
+
+# Counters dropped by Python while jobs still used them: destroying one then
+# would abort the process, so they wait here until they read zero.
+_graveyard: List[Tuple[Any, list]] = []
+# Reentrant: a Counter finalizer can run from a GC pass on a thread that
+# already holds it.
+_graveyard_lock = threading.RLock()
+
+
+def bury_ready() -> None:
+    """Destroys the graveyard's counters that now read zero."""
+    with _graveyard_lock:
+        items = list(_graveyard)
+        _graveyard.clear()
+    keep = []
+    for ptr, refs in items:
+        if lib.fj_counter_value(ptr) == 0:
+            lib.fj_counter_destroy(ptr)
+        else:
+            keep.append((ptr, refs))
+    if keep:
+        with _graveyard_lock:
+            _graveyard.extend(keep)
+
+
+def graveyard_size() -> int:
+    return len(_graveyard)
+
+
+class Counter:
+    """Tracks unfinished jobs; ``wait()`` blocks until it is zero.  Made by
+    ``JobSystem.counter()`` or returned by ``run``/``run_many``.  In a
+    generator job, ``yield counter`` suspends the job until it is zero."""
+
+    __slots__ = ("_ptr", "_system", "_errors", "_keep", "__weakref__")
+
+    def __init__(self, system: "JobSystem", ptr: Any) -> None:
+        self._ptr = ptr
+        self._system = system
+        self._errors: List[Tuple[str, BaseException]] = []  # failed jobs that counted on it
+        self._keep: list = []  # native tasks in flight with it
+
+    def __del__(self) -> None:
+        ptr, self._ptr = self._ptr, None
+        if ptr is None:
+            return
+        if lib.fj_counter_value(ptr) == 0:
+            lib.fj_counter_destroy(ptr)
+        else:
+            with _graveyard_lock:
+                _graveyard.append((ptr, self._keep))
+
+    @property
+    def value(self) -> int:
+        """Jobs submitted with this counter that have not finished yet."""
+        return lib.fj_counter_value(self._ptr)
+
+    @property
+    def system(self) -> "JobSystem":
+        """The JobSystem this counter belongs to."""
+        return self._system
+
+    def wait(self, timeout: Optional[float] = None) -> None:
+        """Blocks the calling thread until the counter is zero, then re-raises
+        (as JobError) an exception raised by a job it tracked.  ``timeout`` in
+        seconds; on expiry raises WaitTimeoutError (a TimeoutError).  Inside a
+        job raises InJobError: a generator job uses ``yield counter``."""
+        if lib.fj_current_ctx() != ffi.NULL:
+            raise InJobError(detail="a blocking wait() inside a job would block its worker; "
+                                    "make the job a generator and `yield counter`")
+        sysptr = self._system._ptr
+        if sysptr is not None:
+            if timeout is None:
+                left = None
+            else:
+                if timeout < 0:
+                    raise ValueError("timeout must be >= 0")
+                left = int(timeout * 1e9)
+            while True:
+                step = _WAIT_SLICE_NS if left is None else min(left, _WAIT_SLICE_NS)
+                r = lib.fj_wait_timeout(sysptr, self._ptr, step)
+                if r == lib.FJ_OK:
+                    break
+                if r != lib.FJ_ETIMEDOUT:
+                    check(r)
+                if left is not None:
+                    left -= step
+                    if left <= 0:
+                        raise WaitTimeoutError(detail="%d jobs unfinished" % self.value)
+        self._keep.clear()
+        self._system._raise_errors(self)
+
+    def __repr__(self) -> str:
+        return "<fiberjob.Counter value=%d>" % self.value

@@ -1,0 +1,97 @@
+# SPDX-License-Identifier: MIT
+"""The package's shape: one module per concern, no import circle, typed
+public names, exception classes that tools can see."""
+import ast
+import inspect
+import os
+
+import fiberjob
+
+PKG_DIR = os.path.dirname(fiberjob.__file__)
+
+
+def _module_imports(path):
+    """Sibling modules a module imports at run time (TYPE_CHECKING blocks and
+    imports inside functions are not import-time edges)."""
+    tree = ast.parse(open(path).read())
+    found = set()
+    for node in tree.body:
+        if isinstance(node, ast.ImportFrom) and node.level == 1:
+            if node.module:
+                found.add(node.module.split(".")[0])
+            else:
+                found.update(a.name for a in node.names)
+    return found - {"_ffi"}
+
+
+def test_no_import_circle():
+    mods = {f[:-3] for f in os.listdir(PKG_DIR) if f.endswith(".py")} - {"__init__"}
+    graph = {m: _module_imports(os.path.join(PKG_DIR, m + ".py")) & mods for m in mods}
+    assert graph["system"], "the graph reader found no edges at all"
+    state = {}
+
+    def visit(m, path):
+        if state.get(m) == "done":
+            return
+        assert state.get(m) != "active", "import circle: " + " -> ".join(path + [m])
+        state[m] = "active"
+        for dep in sorted(graph[m]):
+            visit(dep, path + [m])
+        state[m] = "done"
+
+    for m in sorted(mods):
+        visit(m, [])
+
+
+def test_py_typed_marker_is_shipped():
+    assert os.path.isfile(os.path.join(PKG_DIR, "py.typed"))
+
+
+def _public_callables():
+    for name in fiberjob.__all__:
+        obj = getattr(fiberjob, name)
+        if inspect.isclass(obj):
+            if issubclass(obj, BaseException) or issubclass(obj, int):
+                continue   # exception and enum signatures come from the base
+            for attr, member in vars(obj).items():
+                if attr.startswith("_") and attr != "__init__":
+                    continue
+                if isinstance(member, property):
+                    yield "%s.%s" % (name, attr), member.fget
+                elif inspect.isfunction(member):
+                    yield "%s.%s" % (name, attr), member
+        elif inspect.isfunction(obj):
+            yield name, obj
+    for name in fiberjob.native.__all__:
+        obj = getattr(fiberjob.native, name)
+        if inspect.isfunction(obj):
+            yield "native." + name, obj
+
+
+def test_every_public_callable_is_annotated():
+    checked = 0
+    for name, fn in _public_callables():
+        sig = inspect.signature(fn)
+        assert sig.return_annotation is not inspect.Signature.empty, name
+        for p in sig.parameters.values():
+            if p.name in ("self", "cls"):
+                continue
+            assert p.annotation is not inspect.Parameter.empty, "%s(%s)" % (name, p.name)
+        checked += 1
+    assert checked > 20
+
+
+def test_exception_classes_are_real_classes_with_docs():
+    errs = [getattr(fiberjob, n) for n in fiberjob.__all__
+            if inspect.isclass(getattr(fiberjob, n))
+            and issubclass(getattr(fiberjob, n), BaseException)]
+    assert len(errs) >= 13
+    for cls in errs:
+        assert cls.__module__ == "fiberjob.errors", cls
+        assert cls.__doc__ and cls.__doc__.strip(), cls
+        # a real class statement: the source defines it
+        assert "class %s(" % cls.__name__ in inspect.getsource(cls)
+    for cls in errs:
+        if cls not in (fiberjob.FiberJobError, fiberjob.JobError):
+            assert issubclass(cls, fiberjob.FiberJobError)
+            assert isinstance(fiberjob.error_for_code(cls.code), cls)
