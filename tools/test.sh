@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: MIT
 # The README's test command: installs the Debian packages, builds, and runs
 # every test — the C suite, the Python suite, the C suite again under
-# ASan+UBSan and under TSan (fiber annotations compiled in), and a valgrind
-# run.  Exits nonzero on the first failure.  Safe to rerun.
+# ASan+UBSan and under TSan (fiber annotations compiled in), a valgrind run,
+# and the C suite cross-built for aarch64 and run under qemu-user.  Exits
+# nonzero on the first failure.  Safe to rerun.
 #   bash tools/test.sh            everything
 #   bash tools/test.sh quick      normal build only (C and Python suites)
 set -euo pipefail
@@ -52,5 +53,14 @@ TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 FJ_TEST_SCALE=10 \
 
 step "valgrind"
 meson test -C build --setup valgrind --print-errorlogs --no-suite install --no-suite python
+
+# aarch64: cross-built with Debian's cross gcc, run under qemu-aarch64 (the
+# cross file's exe_wrapper).  The install check runs too: it builds the
+# README's example and the pkg-config programs with the cross compilers and
+# runs them under qemu.  Emulation is several times slower: scale down as
+# the sanitizer runs do.  The Python suite is not run under qemu.
+step "aarch64 under qemu-user: C suite"
+setup build-aarch64 --cross-file tools/cross/aarch64-linux-gnu.ini -Dtests=true -Dpython=false
+FJ_TEST_SCALE=4 meson test -C build-aarch64 --print-errorlogs
 
 step "all tests passed"
