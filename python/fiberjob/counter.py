@@ -12,6 +12,8 @@ from ._ffi import ffi, lib
 from .errors import InJobError, WaitTimeoutError, check
 
 if TYPE_CHECKING:  # only for annotations: system imports this module
+    import asyncio
+
     from .system import JobSystem
 
 __all__ = ["Counter"]
@@ -108,6 +110,14 @@ class Counter:
                         raise WaitTimeoutError(detail="%d jobs unfinished" % self.value)
         self._keep.clear()
         self._system._raise_errors(self)
+
+    def wait_async(self) -> "asyncio.Future[None]":
+        """``await counter.wait_async()``: waits on the running event loop
+        until the counter is zero, then raises JobError as wait() does.  A
+        fiber on the counter's system does the waiting and hands the outcome
+        to the loop with call_soon_threadsafe: no polling, no thread."""
+        from .aio import wait_counter_async
+        return wait_counter_async(self)
 
     def __repr__(self) -> str:
         return "<fiberjob.Counter value=%d>" % self.value

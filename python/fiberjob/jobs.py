@@ -10,6 +10,7 @@ Only after the step has returned (no Python frame left on the fiber's stack,
 GIL released) does the C side call fj_ctx_yield / fj_ctx_wait, so a job may
 resume on any worker and the interpreter never sees a frame move threads.
 """
+import concurrent.futures
 import itertools
 import types
 from typing import TYPE_CHECKING, Any, Callable, Dict, Iterable, Optional
@@ -17,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Callable, Dict, Iterable, Optional
 from ._ffi import ffi, lib
 from .counter import Counter
 from .errors import NotInJobError, error_for_code
+from .futures import deliver, send_outcome
 from .priority import Priority, PriorityLike
 
 if TYPE_CHECKING:  # only for annotations: system imports this module
@@ -34,7 +36,8 @@ PY_JOB = ffi.addressof(lib, "fjpy_job")
 class Job:
     """One submitted Python job: what to call and where it stands."""
 
-    __slots__ = ("fn", "args", "system", "counter", "gen", "ctx", "waiting")
+    __slots__ = ("fn", "args", "system", "counter", "gen", "ctx", "waiting", "sink", "kwargs",
+                 "noctx")
 
     def __init__(self, fn: Callable[..., Any], args: tuple, system: "JobSystem",
                  counter: Optional[Counter]) -> None:
@@ -44,7 +47,10 @@ class Job:
         self.counter = counter
         self.gen = None
         self.ctx: Optional[Ctx] = None
-        self.waiting: Optional[Counter] = None
+        self.waiting: Any = None    # the Counter or JobFuture a generator job waits on
+        self.sink: Any = None       # where the outcome goes (see fiberjob.futures), or None
+        self.kwargs: Optional[dict] = None
+        self.noctx = False          # call fn(*args, **kwargs): an Executor-style function
 
     def describe(self) -> str:
         return getattr(self.fn, "__qualname__", None) or repr(self.fn)
@@ -94,17 +100,41 @@ class Ctx:
         ptr = self._live()
         return self._system._submit(lib.fj_ctx_spawn_jobs, ptr, jobs, priority, counter, False)
 
+    def submit(self, fn: Callable[..., Any], *args: Any, priority: PriorityLike = Priority.NORMAL,
+               counter: Optional[Counter] = None) -> concurrent.futures.Future:
+        """Spawns fn(ctx, *args) on this worker's queue and returns the Future
+        of its result.  A generator job waits for it as a fiber with
+        ``value = yield fut`` (which raises the job's exception instead, if
+        it failed)."""
+        ptr = self._live()
+        return self._system._submit_future(lib.fj_ctx_spawn, ptr, fn, args, priority, counter)
+
     def counter(self) -> Counter:
         """A new counter at zero on this job's system."""
         return self._system.counter()
 
 
-def _finish(job_id: int, job: Job, exc: Optional[BaseException]) -> int:
+def _finish(job_id: int, job: Job, result: Any, exc: Optional[BaseException]) -> int:
     del jobs[job_id]
     if job.ctx is not None:
         job.ctx._ptr = None
-    if exc is not None:
+    sink = job.sink
+    if sink is not None:
+        # The sink reports the outcome; the counter only tracks completion.
+        job.system._pending.sinks.pop(job_id, None)
+        try:
+            deliver(sink, result, exc)
+        except BaseException:  # noqa: B902 - not the job's error; never re-enter the step
+            import traceback
+            traceback.print_exc()
+    elif exc is not None:
         job.system._record_error(job, exc)
+    return lib.FJPY_DONE
+
+
+def _skip_cancelled(job_id: int, job: Job) -> int:
+    del jobs[job_id]
+    job.system._pending.sinks.pop(job_id, None)
     return lib.FJPY_DONE
 
 
@@ -118,23 +148,37 @@ def _step_failed(exctype, value, tb) -> None:
 def fjpy_step(ctx_ptr, job_id, status, wait_out):
     job = jobs[job_id]
     gen = job.gen
-    throw = None
     try:
         if gen is None:
+            sink = job.sink
+            if sink is not None and not sink.set_running_or_notify_cancel():
+                return _skip_cancelled(job_id, job)
+            if job.noctx:
+                # Executor semantics: whatever fn returns is the result,
+                # a generator object included.
+                return _finish(job_id, job, job.fn(*job.args, **(job.kwargs or {})), None)
             ctx = job.ctx = Ctx(ctx_ptr, job.system)
-            r = job.fn(ctx, *job.args)
+            if job.kwargs is None:
+                r = job.fn(ctx, *job.args)
+            else:
+                r = job.fn(ctx, *job.args, **job.kwargs)
             if type(r) is not types.GeneratorType:
-                return _finish(job_id, job, None)
+                return _finish(job_id, job, r, None)
             gen = job.gen = r
             item = gen.send(None)
         else:
             job.ctx._ptr = ctx_ptr   # the same job, possibly on another worker
             waited, job.waiting = job.waiting, None
             if status != lib.FJ_OK:
-                throw = error_for_code(status)
-            elif waited is not None and waited._errors:
-                throw = job.system._take_errors(waited)
-            item = gen.send(None) if throw is None else gen.throw(throw)
+                item = gen.throw(error_for_code(status))
+            elif waited is None:
+                item = gen.send(None)
+            elif type(waited) is Counter:
+                err = job.system._take_errors(waited) if waited._errors else None
+                item = gen.send(None) if err is None else gen.throw(err)
+            else:
+                # A JobFuture: its counter reached zero, so its job set it.
+                item = send_outcome(gen, waited)
         while True:
             if item is None:
                 return lib.FJPY_YIELD
@@ -146,9 +190,28 @@ def fjpy_step(ctx_ptr, job_id, status, wait_out):
                 job.waiting = item
                 wait_out[0] = item._ptr
                 return lib.FJPY_WAIT
+            if isinstance(item, concurrent.futures.Future):
+                if item.done():
+                    item = send_outcome(gen, item)
+                    continue
+                counter = getattr(item, "_fj_counter", None)
+                if counter is None:
+                    item = gen.throw(TypeError(
+                        "a job can wait only for a Future made by fiberjob (JobSystem.submit, "
+                        "Ctx.submit, FiberExecutor); this one is still pending: %r" % (item,)))
+                    continue
+                if counter is job.counter:
+                    item = gen.throw(ValueError(
+                        "a job cannot wait for a Future tracked by the counter that tracks the "
+                        "job itself (it would never reach zero)"))
+                    continue
+                job.waiting = item
+                wait_out[0] = counter._ptr
+                return lib.FJPY_WAIT
             item = gen.throw(TypeError(
-                "a job may yield None (a fiber yield) or a fiberjob.Counter, not %r" % (item,)))
-    except StopIteration:
-        return _finish(job_id, job, None)
+                "a job may yield None (a fiber yield), a fiberjob.Counter or a Future from "
+                "submit(), not %r" % (item,)))
+    except StopIteration as e:
+        return _finish(job_id, job, e.value, None)
     except BaseException as e:  # noqa: B902 - every job exception must surface
-        return _finish(job_id, job, e)
+        return _finish(job_id, job, None, e)

@@ -7,18 +7,23 @@ that never take the GIL).  Exceptions raised by jobs are recorded here, per
 counter and per system, until a wait() or close() reports them.
 """
 import atexit
+import concurrent.futures
 import threading
 import weakref
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable, List, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Callable, Iterable, List, Optional, Sequence, Tuple
 
 from ._ffi import ffi, lib
 from .counter import Counter, bury_ready, graveyard_size
 from .errors import (ConfigError, InJobError, InvalidArgumentError, JobError, ShutdownError,
                      check)
+from .futures import JobFuture, new_table
 from .jobs import PY_JOB, Job, job_ids, jobs as _jobs
 from .native import NativeTask
 from .priority import Priority, PriorityLike, priority_value
+
+if TYPE_CHECKING:  # only for annotations; importing asyncio is left to run_async
+    import asyncio
 
 __all__ = ["JobSystem", "Stats", "DEFAULT_STACK_SIZE"]
 
@@ -86,6 +91,7 @@ class JobSystem:
         self._lock = threading.Lock()
         self._unreported: List[Tuple[str, BaseException]] = []  # not yet raised by a wait()
         self._keep: list = []   # fire-and-forget native tasks
+        self._pending = new_table()  # unresolved Futures of submitted jobs
         _live_systems.add(self)
 
     # -- lifetime --
@@ -174,9 +180,53 @@ class JobSystem:
         return self._submit(lib.fj_run_jobs, ptr, jobs, priority,
                             counter if counter is not None else self.counter(), True)
 
-    def _submit(self, submit, target, jobs, priority, counter, external):
+    def submit(self, fn: Callable[..., Any], *args: Any, priority: PriorityLike = Priority.NORMAL,
+               counter: Optional[Counter] = None) -> concurrent.futures.Future:
+        """Submits fn(ctx, *args) and returns a concurrent.futures.Future of
+        what it returns (a generator job: the value of its ``return``), or of
+        the exception it raised.  The exception goes to the Future only:
+        neither wait() nor close() reports it.  ``counter``, if given, also
+        tracks the job (for wait(), or ``yield counter`` in a job).
+
+        The Future works with concurrent.futures.wait/as_completed and
+        asyncio.wrap_future; a generator job waits for it with
+        ``value = yield fut``.  Its done-callbacks run on the worker that
+        finished the job.  Costs more per job than run() (see
+        ``python -m fiberjob.bench``); run/run_many stay the fast path."""
+        return self._submit_future(lib.fj_run, self._sysptr(), fn, args, priority, counter)
+
+    def run_async(self, fn: Callable[..., Any], *args: Any,
+                  priority: PriorityLike = Priority.NORMAL,
+                  counter: Optional[Counter] = None) -> "asyncio.Future[Any]":
+        """Submits fn(ctx, *args) and returns an asyncio Future of its result
+        on the running event loop: ``value = await js.run_async(fn, 1)``.
+        The worker that finishes the job hands the outcome to the loop with
+        loop.call_soon_threadsafe (no polling, no thread per wait).
+        Cancelling the awaiting task before the job starts skips the job.
+        Call it on the event loop's thread; fn itself is not a coroutine
+        function (it runs on a worker, not on the loop)."""
+        from .aio import LoopSink
+        ptr = self._sysptr()
+        sink = LoopSink()
+        self._submit(lib.fj_run, ptr, [(fn, args)], priority, counter, True, sinks=[sink])
+        return sink.future
+
+    def _submit_future(self, submit, target, fn, args, priority, counter, kwargs=None,
+                       noctx=False) -> JobFuture:
+        if counter is None:
+            counter = self.counter()
+        fut = JobFuture(counter)
+        self._submit(submit, target, [(fn, args)], priority, counter, True, sinks=[fut],
+                     kwargs=kwargs, noctx=noctx)
+        return fut
+
+    def _submit(self, submit, target, jobs, priority, counter, external,
+                sinks: Optional[Sequence[Any]] = None, kwargs: Optional[dict] = None,
+                noctx: bool = False):
         """submit is fj_run / fj_ctx_spawn for one job (jobs has one item),
-        fj_run_jobs / fj_ctx_spawn_jobs for a list."""
+        fj_run_jobs / fj_ctx_spawn_jobs for a list.  sinks, if given, holds
+        one result sink per job (see fiberjob.futures); kwargs and noctx
+        apply to every Python job of the call."""
         p = priority_value(priority)
         if counter is not None:
             if type(counter) is not Counter:
@@ -203,6 +253,8 @@ class JobSystem:
                     raise TypeError("jobs must be (fn, args) pairs or native tasks, not %r"
                                     % (item,))
                 if isinstance(fn, NativeTask):
+                    if sinks is not None:
+                        raise TypeError("a native task has no result: submit it with run()")
                     if args:
                         raise TypeError("a native task takes no arguments")
                     fn._start()
@@ -212,8 +264,12 @@ class JobSystem:
                     if not callable(fn):
                         raise TypeError("a job must be callable, not %r" % (fn,))
                     jid = next(job_ids)
-                    _jobs[jid] = Job(fn, tuple(args), self, counter)
+                    job = _jobs[jid] = Job(fn, tuple(args), self, counter)
                     ids.append(jid)
+                    if sinks is not None:
+                        job.sink = self._pending.sinks[jid] = sinks[i]
+                        job.kwargs = kwargs
+                        job.noctx = noctx
                     jfn, jarg = PY_JOB, ffi.cast("void *", jid)
                 if single:
                     break
@@ -228,6 +284,7 @@ class JobSystem:
         except BaseException:
             for jid in ids:
                 _jobs.pop(jid, None)
+                self._pending.sinks.pop(jid, None)
             for t in natives:
                 t._cancel()
             raise
