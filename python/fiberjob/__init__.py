@@ -46,11 +46,13 @@ from .priority import Priority  # noqa: F401
 from .counter import Counter  # noqa: F401
 from .jobs import Ctx  # noqa: F401
 from .system import JobSystem, Stats  # noqa: F401
+from .futures import JobFuture  # noqa: F401
+from .executor import FiberExecutor  # noqa: F401
 from . import native  # noqa: F401
 
 __all__ = [
-    "ConfigError", "Counter", "CounterOverflowError", "Ctx", "FiberJobError",
-    "InJobError", "InvalidArgumentError", "JobError", "JobSystem", "NotInJobError",
+    "ConfigError", "Counter", "CounterOverflowError", "Ctx", "FiberExecutor", "FiberJobError",
+    "InJobError", "InvalidArgumentError", "JobError", "JobFuture", "JobSystem", "NotInJobError",
     "OutOfMemoryError", "Priority", "PriorityError", "ShutdownError", "Stats",
     "ThreadStartError", "WaitTimeoutError", "WrongSystemError", "error_for_code",
     "library_version", "native",

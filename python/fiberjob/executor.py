@@ -1,0 +1,170 @@
+# SPDX-License-Identifier: MIT
+"""FiberExecutor: a concurrent.futures.Executor running its calls as jobs of
+its own JobSystem.
+
+It is a drop-in for ThreadPoolExecutor: ``fn(*args, **kwargs)`` is called
+as with any executor.  A function whose first parameter is named ``ctx`` is
+a job function instead: it gets the job's fiberjob.Ctx first and, if it is a
+generator function, runs as a generator job (it may ``yield`` to suspend as
+a fiber).
+"""
+import concurrent.futures
+import functools
+import inspect
+import threading
+import time
+from typing import Any, Callable, Iterable, Iterator, List, Optional
+
+from ._ffi import lib
+from .errors import ShutdownError
+from .futures import JobFuture
+from .priority import Priority
+from .system import JobSystem
+
+__all__ = ["FiberExecutor", "takes_ctx"]
+
+
+@functools.lru_cache(maxsize=1024)
+def _code_takes_ctx(code: Any, skip: int) -> bool:
+    names = code.co_varnames[:code.co_argcount]
+    return len(names) > skip and names[skip] == "ctx"
+
+
+def takes_ctx(fn: Callable[..., Any]) -> bool:
+    """True when fn's first positional parameter is named ``ctx`` (after
+    ``self`` for a bound method): FiberExecutor then passes it the Ctx."""
+    if inspect.ismethod(fn):
+        code = getattr(fn.__func__, "__code__", None)
+        if code is not None:
+            return _code_takes_ctx(code, 1)
+    else:
+        code = getattr(fn, "__code__", None)
+        if code is not None:
+            return _code_takes_ctx(code, 0)
+    try:   # partials, callable objects, builtins
+        params = inspect.signature(fn).parameters.values()
+    except (TypeError, ValueError):
+        return False
+    for p in params:
+        return p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and p.name == "ctx"
+    return False
+
+
+def _run_chunk(fn: Callable[..., Any], chunk: List[tuple]) -> list:
+    return [fn(*args) for args in chunk]
+
+
+def _run_chunk_ctx(ctx: Any, fn: Callable[..., Any], chunk: List[tuple]) -> Any:
+    # A generator job: a job function in the chunk that is itself a
+    # generator runs to its return inside this one (its yields suspend us).
+    out = []
+    for args in chunk:
+        r = fn(ctx, *args)
+        if inspect.isgenerator(r):
+            r = yield from r
+        out.append(r)
+    return out
+
+
+class FiberExecutor(concurrent.futures.Executor):
+    """A concurrent.futures.Executor whose calls run as fiberjob jobs.
+
+    ``workers`` (None: one per CPU) and ``**config`` (stack_size,
+    max_pooled_fibers, enable_yielding) are JobSystem's arguments.  Swap it
+    in for ThreadPoolExecutor: submit, map (chunksize batches items into one
+    job each and submits all chunks in one call), shutdown and the
+    context-manager protocol behave the same.  A call not yet started can be
+    cancelled.  Callbacks added to a Future run on the worker that finished
+    it.  The underlying JobSystem is ``executor.system``."""
+
+    def __init__(self, workers: Optional[int] = None, **config: Any) -> None:
+        self._system = JobSystem(workers=workers, **config)
+        self._lock = threading.Lock()   # orders submissions against shutdown
+        self._shut = False
+        self._closer: Optional[threading.Thread] = None
+
+    @property
+    def system(self) -> JobSystem:
+        """The JobSystem the calls run on."""
+        return self._system
+
+    def _check_open(self) -> None:
+        if self._shut:
+            raise ShutdownError(detail="cannot schedule new futures after shutdown")
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any,
+               **kwargs: Any) -> concurrent.futures.Future:
+        """Schedules fn(*args, **kwargs) (fn(ctx, *args, **kwargs) for a job
+        function) and returns its Future.  After shutdown() raises
+        ShutdownError, a RuntimeError as ThreadPoolExecutor raises."""
+        noctx = not takes_ctx(fn)
+        with self._lock:
+            self._check_open()
+            js = self._system
+            return js._submit_future(lib.fj_run, js._sysptr(), fn, args, Priority.NORMAL, None,
+                                     kwargs or None, noctx)
+
+    def map(self, fn: Callable[..., Any], *iterables: Iterable[Any],
+            timeout: Optional[float] = None, chunksize: int = 1) -> Iterator[Any]:
+        """As Executor.map: results in the order of the inputs; an exception
+        raised by a call is raised when its result is reached.  The inputs
+        are split into chunks of ``chunksize`` items, each chunk one job,
+        all chunks submitted in one run_many.  ``timeout`` (seconds) bounds
+        the whole iteration from the call on."""
+        if chunksize < 1:
+            raise ValueError("chunksize must be >= 1.")
+        end = None if timeout is None else timeout + time.monotonic()
+        items = list(zip(*iterables))
+        chunks = [items[i:i + chunksize] for i in range(0, len(items), chunksize)]
+        runner = _run_chunk_ctx if takes_ctx(fn) else _run_chunk
+        with self._lock:
+            self._check_open()
+            js = self._system
+            ptr = js._sysptr()
+            counter = js.counter()
+            futs = [JobFuture(counter) for _ in chunks]
+            js._submit(lib.fj_run_jobs, ptr, [(runner, (fn, c)) for c in chunks],
+                       Priority.NORMAL, counter, True, sinks=futs,
+                       noctx=runner is _run_chunk)
+
+        def results() -> Iterator[Any]:
+            try:
+                futs.reverse()   # pop() from the end yields them in order
+                while futs:
+                    f = futs.pop()
+                    if end is None:
+                        yield from f.result()
+                    else:
+                        yield from f.result(end - time.monotonic())
+            finally:
+                for f in futs:
+                    f.cancel()
+        return results()
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        """No new calls are accepted.  cancel_futures=True cancels the calls
+        not yet started.  wait=True returns once every started call has
+        finished and the workers have stopped; wait=False returns at once
+        and a helper thread stops the workers when the calls are done.
+        Calling it again is harmless."""
+        with self._lock:
+            self._shut = True
+        if cancel_futures:
+            for sink in list(self._system._pending.sinks.values()):
+                if isinstance(sink, concurrent.futures.Future):
+                    sink.cancel()   # False, and no effect, once the call started
+        if wait:
+            closer = self._closer
+            if closer is not None:
+                closer.join()
+            self._system._close(raise_errors=False)
+        elif self._closer is None and not self._system.closed:
+            self._closer = threading.Thread(target=self._system._close, args=(False,),
+                                            name="FiberExecutor-shutdown")
+            # Not a daemon: the interpreter joins it before atexit handlers
+            # run, so the atexit close never races this one.
+            self._closer.start()
+
+    def __repr__(self) -> str:
+        state = "shut down" if self._shut else "%d workers" % self._system.workers
+        return "<fiberjob.FiberExecutor %s>" % state
