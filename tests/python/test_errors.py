@@ -61,14 +61,19 @@ def test_all_errors_of_a_counter_reported_together(js):
 
 
 def test_generator_exception_after_yield(js):
+    ran = []
+
     def gen(ctx):
         yield
-        yield js.run(lambda ctx: None) if False else None
+        c = ctx.counter()
+        ctx.spawn(lambda ctx: ran.append(1), counter=c)
+        yield c
         1 / 0
 
     with pytest.raises(fiberjob.JobError) as ei:
         js.run(gen).wait()
     assert isinstance(ei.value.__cause__, ZeroDivisionError)
+    assert ran == [1]   # the error came after both kinds of yield
 
 
 def test_unwaited_error_raised_by_close(make_system):

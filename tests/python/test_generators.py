@@ -127,14 +127,19 @@ def test_child_error_is_thrown_into_waiting_generator(js):
     assert isinstance(caught[0], KeyError)
 
 
-def test_generator_return_value_ignored(js):
+def test_generator_return_value_ignored_by_run_kept_by_submit(js):
+    steps = []
+
     def gen(ctx):
+        steps.append("before")
         yield
+        steps.append("after")
         return 5
 
-    c = js.run(gen)
-    c.wait()
-    assert c.value == 0
+    assert js.run(gen).wait() is None    # run() has no result channel
+    assert steps == ["before", "after"]   # ... yet the job ran to its return
+    assert js.submit(gen).result(timeout=60) == 5
+    js.close()                            # a return value is not an error
 
 
 def _frame_chain():
