@@ -1,0 +1,170 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The bounded MPMC ring on its own: full and empty edges, a claimed but
+ * unpublished cell holding consumers back, many laps around a small ring,
+ * and many producers against many consumers with every item taken exactly
+ * once and each producer's items seen in order by every consumer.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+
+#include "mpmc_ring.h"
+#include "unit.h"
+
+enum { PRODUCERS = 3, CONSUMERS = 3, SEQ_BITS = 40 };
+
+/* An item names its producer and sequence number; the counter field is
+ * derived from both, so a torn copy shows. */
+static fj__item item_of(uintptr_t producer, uintptr_t seq) {
+  uintptr_t id = producer << SEQ_BITS | seq;
+  return (fj__item){.fn = NULL, .arg = (void *)id, .counter = (fj_counter *)(~id)};
+}
+
+static void put(fj__mpmc_ring *r, uintptr_t producer, uintptr_t seq) {
+  fj__ring_cell *cell = fj__ring_claim(r);
+  CHECK(cell != NULL);
+  fj__item it = item_of(producer, seq);
+  fj__ring_publish(cell, &it);
+}
+
+static uintptr_t get(fj__mpmc_ring *r) {
+  fj__item it;
+  CHECK(fj__ring_take(r, &it));
+  CHECK(it.counter == (fj_counter *)~(uintptr_t)it.arg);
+  return (uintptr_t)it.arg;
+}
+
+static void full_and_empty_edges(void) {
+  fj__mpmc_ring r;
+  CHECK(fj__ring_init(&r, 4) == 0);
+  fj__item it;
+  CHECK(!fj__ring_take(&r, &it)); /* empty */
+  CHECK_EQ(fj__ring_size_hint(&r), 0);
+  for (uintptr_t i = 0; i < 4; i++)
+    put(&r, 0, i);
+  CHECK(fj__ring_claim(&r) == NULL); /* full: capacity 4 */
+  CHECK_EQ(fj__ring_size_hint(&r), 4);
+  CHECK_EQ(get(&r), 0);
+  put(&r, 0, 4); /* one freed cell is usable again at once */
+  CHECK(fj__ring_claim(&r) == NULL);
+  for (uintptr_t i = 1; i <= 4; i++)
+    CHECK_EQ(get(&r), i);
+  CHECK(!fj__ring_take(&r, &it));
+  CHECK_EQ(fj__ring_size_hint(&r), 0);
+  fj__ring_fini(&r);
+}
+
+/* Consumers stop at a claimed, unpublished cell even when a later one is
+ * published: that keeps FIFO order. */
+static void unpublished_cell_blocks(void) {
+  fj__mpmc_ring r;
+  CHECK(fj__ring_init(&r, 8) == 0);
+  fj__ring_cell *a = fj__ring_claim(&r), *b = fj__ring_claim(&r);
+  CHECK(a != NULL && b != NULL && a != b);
+  fj__item it = item_of(0, 2);
+  fj__ring_publish(b, &it);
+  CHECK(!fj__ring_take(&r, &it));
+  it = item_of(0, 1);
+  fj__ring_publish(a, &it);
+  CHECK_EQ(get(&r), 1);
+  CHECK_EQ(get(&r), 2);
+  CHECK(!fj__ring_take(&r, &it));
+  fj__ring_fini(&r);
+}
+
+/* Thousands of laps around a ring of two: the sequence numbers keep
+ * working as positions grow far past the capacity. */
+static void many_laps(void) {
+  fj__mpmc_ring r;
+  CHECK(fj__ring_init(&r, 2) == 0);
+  for (uintptr_t i = 0; i < 10000; i += 2) {
+    put(&r, 0, i);
+    put(&r, 0, i + 1);
+    CHECK(fj__ring_claim(&r) == NULL);
+    CHECK_EQ(get(&r), i);
+    CHECK_EQ(get(&r), i + 1);
+  }
+  fj__ring_fini(&r);
+}
+
+/* ---- producers against consumers ------------------------------------ */
+
+static fj__mpmc_ring shared;
+static unit_group group;
+static uintptr_t per_producer;
+static atomic_uchar *taken[PRODUCERS];
+static atomic_long consumed;
+
+static void *producer(void *arg) {
+  uintptr_t p = (uintptr_t)arg;
+  unit_start_line(&group);
+  unsigned spins = 0;
+  for (uintptr_t seq = 0; seq < per_producer; seq++) {
+    fj__ring_cell *cell;
+    while (!(cell = fj__ring_claim(&shared)))
+      unit_backoff(&spins); /* full: wait for a consumer */
+    fj__item it = item_of(p, seq);
+    fj__ring_publish(cell, &it);
+  }
+  return NULL;
+}
+
+static void *consumer(void *arg) {
+  (void)arg;
+  unit_start_line(&group);
+  long want = (long)(per_producer * PRODUCERS);
+  intptr_t last[PRODUCERS];
+  for (int p = 0; p < PRODUCERS; p++)
+    last[p] = -1;
+  unsigned spins = 0;
+  fj__item it;
+  while (atomic_load(&consumed) < want) {
+    if (!fj__ring_take(&shared, &it)) {
+      unit_backoff(&spins);
+      continue;
+    }
+    uintptr_t id = (uintptr_t)it.arg;
+    CHECK(it.counter == (fj_counter *)~id);
+    uintptr_t p = id >> SEQ_BITS, seq = id & (((uintptr_t)1 << SEQ_BITS) - 1);
+    CHECK(p < PRODUCERS && seq < per_producer);
+    /* This consumer's takes are at rising positions, and each producer's
+     * items sit at rising positions: per producer, seq must rise. */
+    CHECK((intptr_t)seq > last[p]);
+    last[p] = (intptr_t)seq;
+    CHECK_EQ(atomic_fetch_add(&taken[p][seq], 1), 0);
+    atomic_fetch_add(&consumed, 1);
+  }
+  return NULL;
+}
+
+static void producers_against_consumers(size_t capacity) {
+  per_producer = (uintptr_t)test_scaled(200000);
+  CHECK(fj__ring_init(&shared, capacity) == 0);
+  for (int p = 0; p < PRODUCERS; p++)
+    CHECK((taken[p] = calloc(per_producer, sizeof *taken[p])) != NULL);
+  atomic_store(&consumed, 0);
+  unit_group_init(&group, PRODUCERS + CONSUMERS);
+  for (uintptr_t p = 0; p < PRODUCERS; p++)
+    unit_spawn(&group, producer, (void *)p);
+  for (int c = 0; c < CONSUMERS; c++)
+    unit_spawn(&group, consumer, NULL);
+  unit_join(&group);
+  for (int p = 0; p < PRODUCERS; p++) {
+    for (uintptr_t s = 0; s < per_producer; s++)
+      CHECK_EQ(atomic_load(&taken[p][s]), 1);
+    free(taken[p]);
+  }
+  fj__item it;
+  CHECK(!fj__ring_take(&shared, &it));
+  fj__ring_fini(&shared);
+}
+
+int main(void) {
+  full_and_empty_edges();
+  unpublished_cell_blocks();
+  many_laps();
+  producers_against_consumers(4);    /* mostly full: producers wait */
+  producers_against_consumers(1024); /* mostly empty: consumers wait */
+  puts("mpmc_ring: ok");
+  return 0;
+}
