@@ -1,13 +1,40 @@
 # SPDX-License-Identifier: MIT
 """fiberjob — Python binding of libfiberjob, a fiber-based job system.
 
-    import fiberjob
-    with fiberjob.JobSystem(workers=2) as js:
-        c = js.run(fn, 1, 2)          # fn(ctx, 1, 2) on a worker
-        c.wait()
+Jobs run on the library's worker threads; a generator job is a fiber that
+suspends with ``yield`` (let others run), ``yield counter`` (until a
+counter's jobs are done) or ``value = yield future`` (until another job's
+result is ready).
 
-See python/README.md for the whole API.  Modules: errors, priority,
-counter, jobs (Ctx and the job trampoline), system (JobSystem), native.
+    import fiberjob
+
+    def square(ctx, x):                     # a job gets its Ctx first
+        return x * x
+
+    with fiberjob.JobSystem(workers=2) as js:
+        c = js.run(square, 3)               # fast path: a Counter, no result
+        c.wait()
+        fut = js.submit(square, 4)          # a concurrent.futures.Future
+        assert fut.result() == 16
+
+The one-line switch from ThreadPoolExecutor (functions without ctx work
+as with any executor):
+
+    with fiberjob.FiberExecutor(2) as ex:   # was ThreadPoolExecutor(2)
+        results = list(ex.map(abs, range(-5, 5), chunksize=4))
+
+From asyncio, on the event loop's thread:
+
+    value = await js.run_async(square, 5)
+    await js.run(square, 6).wait_async()
+
+Names: JobSystem (run, run_many, submit, run_async, counter, close),
+Counter (wait, wait_async, value), Ctx (spawn, spawn_many, submit,
+counter), FiberExecutor, JobFuture, Priority, Stats, the exceptions
+(FiberJobError and one subclass per FJ_E... code; JobError for a job's
+own exception) and fiberjob.native (C workloads).  Modules by concern:
+errors, priority, counter, jobs, futures, system, executor, aio, native.
+python/README.md has the whole API and the threading rules.
 """
 import ctypes as _ctypes
 import glob as _glob
