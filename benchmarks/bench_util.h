@@ -55,12 +55,46 @@ static inline void bench_spin_ns(uint64_t ns) {
   }
 }
 
+/* Work that needs no clock: `iters` dependent multiply-adds the compiler
+ * cannot remove.  bench_work_calibrate() returns iterations per
+ * microsecond on this machine; the yield-frequency sweep runs the same
+ * iteration counts with and without yields, so its ratios do not depend on
+ * how exact the calibration is. */
+static inline uint64_t bench_work(uint64_t iters) {
+  uint64_t x = iters | 1;
+  for (uint64_t i = 0; i < iters; i++) {
+    x = x * 6364136223846793005u + 1442695040888963407u;
+    __asm__ volatile("" : "+r"(x));
+  }
+  return x;
+}
+
+static inline double bench_work_calibrate(void) {
+  double best = 0;
+  for (int rep = 0; rep < 5; rep++) {
+    uint64_t n = 200000, t0 = bench_now_ns();
+    bench_work(n);
+    double per_us = (double)n / ((double)(bench_now_ns() - t0) / 1000.0);
+    if (per_us > best)
+      best = per_us; /* the fastest pass: the least disturbed by other load */
+  }
+  return best;
+}
+
 /* Command line: <workload> [options]; option lookup by exact name. */
 static inline int bench_has_flag(int argc, char **argv, const char *flag) {
   for (int i = 2; i < argc; i++)
     if (strcmp(argv[i], flag) == 0)
       return 1;
   return 0;
+}
+
+/* The integer after option `flag` (e.g. --workers 4), or `dflt`. */
+static inline long bench_int_option(int argc, char **argv, const char *flag, long dflt) {
+  for (int i = 2; i + 1 < argc; i++)
+    if (strcmp(argv[i], flag) == 0)
+      return atol(argv[i + 1]);
+  return dflt;
 }
 
 /* The sizes every system uses, so rows compare like with like. */

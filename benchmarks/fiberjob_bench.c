@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * fiberjob_bench.c — the seven workloads on libfiberjob.  One workload per
- * run; `--no-fibers` runs it with enable_yielding = 0.  Prints one JSON
- * line per measurement (bench_util.h).
+ * fiberjob_bench.c — the workloads on libfiberjob.  One workload per run;
+ * `--no-fibers` runs it with enable_yielding = 0, `--workers N` changes the
+ * worker count of empty, empty_unbatched, fib and skynet (the figure's name
+ * then ends in _wN).  Prints one JSON line per measurement (bench_util.h).
  *   fiberjob_bench yield|yield64|empty|empty_unbatched|fib|fib_cutoff|
- *                  skynet|parked|fairness [--no-fibers]
+ *                  skynet|parked|fairness|sweep|backlog|starve
+ *                  [--no-fibers] [--workers N]
  */
 #include <fiberjob.h>
 #include <stdatomic.h>
@@ -12,13 +14,24 @@
 #include "bench_util.h"
 
 static const char *sys_name = "fiberjob";
+static unsigned opt_workers; /* --workers; 0 = the workload's default */
 
-static fj_system *make_system(unsigned workers, int yielding) {
+/* The figure's name: `base`, or `base_wN` when --workers was given. */
+static const char *figure(const char *base) {
+  static char buf[64];
+  if (!opt_workers)
+    return base;
+  snprintf(buf, sizeof buf, "%s_w%u", base, opt_workers);
+  return buf;
+}
+
+static fj_system *make_system_aging(unsigned workers, int yielding, uint32_t aging_us) {
   fj_config cfg;
   fj_config_init(&cfg);
   cfg.num_workers = workers;
   cfg.enable_yielding = yielding;
   cfg.stack_size = BENCH_STACK;
+  cfg.aging_us = aging_us;
   fj_system *sys;
   int err = fj_system_create(&cfg, &sys);
   if (err) {
@@ -26,6 +39,10 @@ static fj_system *make_system(unsigned workers, int yielding) {
     exit(2);
   }
   return sys;
+}
+
+static fj_system *make_system(unsigned workers, int yielding) {
+  return make_system_aging(workers, yielding, 0);
 }
 
 static fj_counter *make_counter(fj_system *sys) {
@@ -76,7 +93,7 @@ static void counted_job(fj_ctx *ctx, void *arg) {
 }
 
 static void bench_empty(int yielding, int batched) {
-  fj_system *sys = make_system(2, yielding);
+  fj_system *sys = make_system(opt_workers ? opt_workers : 2, yielding);
   fj_counter *c = make_counter(sys);
   static fj_job batch[BENCH_BATCH];
   for (int i = 0; i < BENCH_BATCH; i++)
@@ -106,7 +123,7 @@ static void bench_empty(int yielding, int batched) {
   }
   bench_verify(after.jobs_run - before.jobs_run == BENCH_EMPTY_JOBS, "empty jobs",
                (long long)(after.jobs_run - before.jobs_run), BENCH_EMPTY_JOBS);
-  bench_report(sys_name, batched ? "empty" : "empty_unbatched",
+  bench_report(sys_name, figure(batched ? "empty" : "empty_unbatched"),
                (double)(t1 - t0) / BENCH_EMPTY_JOBS, "ns/job");
   fj_counter_destroy(c);
   fj_system_destroy(sys);
@@ -132,7 +149,7 @@ static void fib(fj_ctx *ctx, void *p) {
 }
 
 static void bench_fib(int yielding, int cutoff) {
-  fj_system *sys = make_system(2, yielding);
+  fj_system *sys = make_system(opt_workers ? opt_workers : 2, yielding);
   fj_counter *c = make_counter(sys);
   fib_arg a = {BENCH_FIB_N, cutoff, 0};
   uint64_t t0 = bench_now_ns();
@@ -140,7 +157,7 @@ static void bench_fib(int yielding, int cutoff) {
   fj_wait(sys, c);
   uint64_t t1 = bench_now_ns();
   bench_verify(a.result == BENCH_FIB_RESULT, "fib", a.result, BENCH_FIB_RESULT);
-  bench_report(sys_name, cutoff ? "fib_cutoff" : "fib", (double)(t1 - t0) / 1e6, "ms");
+  bench_report(sys_name, figure(cutoff ? "fib_cutoff" : "fib"), (double)(t1 - t0) / 1e6, "ms");
   fj_counter_destroy(c);
   fj_system_destroy(sys);
 }
@@ -173,7 +190,7 @@ static void skynet(fj_ctx *ctx, void *p) {
 }
 
 static void bench_skynet(int yielding) {
-  fj_system *sys = make_system(2, yielding);
+  fj_system *sys = make_system(opt_workers ? opt_workers : 2, yielding);
   fj_counter *c = make_counter(sys);
   sky_arg a = {0, BENCH_SKYNET_LEAVES, 0};
   uint64_t t0 = bench_now_ns();
@@ -181,7 +198,7 @@ static void bench_skynet(int yielding) {
   fj_wait(sys, c);
   uint64_t t1 = bench_now_ns();
   bench_verify(a.sum == BENCH_SKYNET_SUM, "skynet", a.sum, BENCH_SKYNET_SUM);
-  bench_report(sys_name, "skynet", (double)(t1 - t0) / 1e6, "ms");
+  bench_report(sys_name, figure("skynet"), (double)(t1 - t0) / 1e6, "ms");
   fj_counter_destroy(c);
   fj_system_destroy(sys);
 }
@@ -283,6 +300,201 @@ static void bench_fairness_at(fj_priority prio, const char *name) {
   fj_system_destroy(sys);
 }
 
+/* ---- 7. yield-frequency sweep ------------------------------------------ */
+
+/* Two jobs on one worker, each doing `units` pieces of W ns of work, with a
+ * yield after every piece or without: the ratio of the two wall times is
+ * what yielding at that frequency costs.  W = 0 measures the yield alone. */
+static double work_per_us;
+typedef struct { long units; uint64_t iters; int yield; } sweep_arg;
+
+static void sweep_job(fj_ctx *ctx, void *p) {
+  const sweep_arg *a = p;
+  uint64_t sink = 0;
+  for (long u = 0; u < a->units; u++) {
+    sink += bench_work(a->iters);
+    if (a->yield)
+      fj_ctx_yield(ctx);
+  }
+  __asm__ volatile("" ::"r"(sink));
+}
+
+static double sweep_once(fj_system *sys, fj_counter *c, sweep_arg *a) {
+  fj_job jobs[2] = {{sweep_job, a}, {sweep_job, a}};
+  uint64_t t0 = bench_now_ns();
+  fj_run_jobs(sys, jobs, 2, FJ_PRIORITY_NORMAL, c);
+  fj_wait(sys, c);
+  return (double)(bench_now_ns() - t0) / (2.0 * (double)a->units);
+}
+
+static void bench_sweep(void) {
+  static const unsigned w_ns[] = {0, 100, 1000, 10000, 100000};
+  fj_system *sys = make_system(1, 1);
+  fj_counter *c = make_counter(sys);
+  work_per_us = bench_work_calibrate();
+  for (size_t i = 0; i < sizeof w_ns / sizeof w_ns[0]; i++) {
+    unsigned w = w_ns[i];
+    /* about 40 ms of work per variant */
+    long units = w ? 20000000L / (long)w : 500000;
+    uint64_t iters = (uint64_t)(work_per_us * w / 1000.0);
+    double best[2] = {1e30, 1e30};
+    /* alternate plain and yielding passes; keep each one's fastest */
+    for (int rep = 0; rep < 3; rep++)
+      for (int y = 0; y < 2; y++) {
+        sweep_arg a = {units, iters, y};
+        double ns = sweep_once(sys, c, &a);
+        if (ns < best[y])
+          best[y] = ns;
+      }
+    char key[64];
+    snprintf(key, sizeof key, "sweep_%u_plain", w);
+    bench_report(sys_name, key, best[0], "ns/unit");
+    snprintf(key, sizeof key, "sweep_%u_yield", w);
+    bench_report(sys_name, key, best[1], "ns/unit");
+  }
+  fj_counter_destroy(c);
+  fj_system_destroy(sys);
+}
+
+/* ---- 8. priority under a backlog -------------------------------------- */
+
+/* 20,000 NORMAL jobs of about 2 µs are queued, then one HIGH, one NORMAL
+ * and one LOW probe: how long from each probe's submission until it starts.
+ * Submitted from the main thread (the shared queue) or from inside a job
+ * (that worker's own queue). */
+enum { BACKLOG_JOBS = 20000, BACKLOG_JOB_NS = 2000, BACKLOG_TRIALS = 3 };
+static uint64_t backlog_iters;
+typedef struct { atomic_uint_fast64_t submitted, started; } probe_times;
+static probe_times probes[FJ_PRIORITY_COUNT];
+static fj_job backlog[BACKLOG_JOBS];
+
+static void backlog_job(fj_ctx *ctx, void *arg) {
+  (void)ctx;
+  (void)arg;
+  __asm__ volatile("" ::"r"(bench_work(backlog_iters)));
+}
+
+static void probe_start_job(fj_ctx *ctx, void *arg) {
+  (void)ctx;
+  atomic_store(&((probe_times *)arg)->started, bench_now_ns());
+}
+
+static const fj_priority probe_prio[FJ_PRIORITY_COUNT] = {FJ_PRIORITY_HIGH, FJ_PRIORITY_NORMAL,
+                                                          FJ_PRIORITY_LOW};
+
+static void submit_backlog_and_probes(fj_system *sys, fj_ctx *ctx, fj_counter *c) {
+  if (ctx)
+    fj_ctx_spawn_jobs(ctx, backlog, BACKLOG_JOBS, FJ_PRIORITY_NORMAL, c);
+  else
+    fj_run_jobs(sys, backlog, BACKLOG_JOBS, FJ_PRIORITY_NORMAL, c);
+  for (int p = 0; p < FJ_PRIORITY_COUNT; p++) {
+    atomic_store(&probes[p].submitted, bench_now_ns());
+    if (ctx)
+      fj_ctx_spawn(ctx, probe_start_job, &probes[p], probe_prio[p], c);
+    else
+      fj_run(sys, probe_start_job, &probes[p], probe_prio[p], c);
+  }
+}
+
+static fj_counter *backlog_counter;
+static void backlog_submitter(fj_ctx *ctx, void *arg) {
+  (void)arg;
+  submit_backlog_and_probes(fj_ctx_system(ctx), ctx, backlog_counter);
+}
+
+static void bench_backlog(void) {
+  static const char *names[FJ_PRIORITY_COUNT] = {"high", "normal", "low"};
+  backlog_iters = (uint64_t)(bench_work_calibrate() * BACKLOG_JOB_NS / 1000.0);
+  for (int i = 0; i < BACKLOG_JOBS; i++)
+    backlog[i] = (fj_job){backlog_job, NULL};
+  fj_system *sys = make_system(2, 1);
+  backlog_counter = make_counter(sys);
+  for (int from_job = 0; from_job < 2; from_job++) {
+    double lat[FJ_PRIORITY_COUNT][BACKLOG_TRIALS];
+    for (int t = 0; t < BACKLOG_TRIALS; t++) {
+      uint64_t t0 = bench_now_ns();
+      if (from_job)
+        fj_run(sys, backlog_submitter, NULL, FJ_PRIORITY_NORMAL, backlog_counter);
+      else
+        submit_backlog_and_probes(sys, NULL, backlog_counter);
+      fj_wait(sys, backlog_counter);
+      uint64_t total = bench_now_ns() - t0;
+      for (int p = 0; p < FJ_PRIORITY_COUNT; p++) {
+        uint64_t s0 = atomic_load(&probes[p].submitted), s1 = atomic_load(&probes[p].started);
+        bench_verify(s1 >= s0 && s1 - s0 <= total, "backlog probe ran", (long long)(s1 - s0),
+                     (long long)total);
+        lat[p][t] = (double)(s1 - s0) / 1000.0;
+      }
+    }
+    for (int p = 0; p < FJ_PRIORITY_COUNT; p++) {
+      double *v = lat[p]; /* median of 3 */
+      double m = v[0] > v[1] ? (v[1] > v[2] ? v[1] : (v[0] > v[2] ? v[2] : v[0]))
+                             : (v[0] > v[2] ? v[0] : (v[1] > v[2] ? v[2] : v[1]));
+      char key[64];
+      snprintf(key, sizeof key, "backlog_%s_%s", from_job ? "job" : "thread", names[p]);
+      bench_report(sys_name, key, m, "us");
+    }
+  }
+  fj_counter_destroy(backlog_counter);
+  fj_system_destroy(sys);
+}
+
+/* ---- 9. LOW under a continuous HIGH stream ----------------------------- */
+
+/* Four HIGH jobs on 2 workers each resubmit themselves and spin 20 µs, so
+ * HIGH work is always ready; a LOW probe is submitted and the stream stops
+ * after STARVE_CAP_MS whether or not the probe has started.  A probe that
+ * only starts once the stream stops shows about STARVE_CAP_MS: starved.
+ * Run with aging off (strict priorities) and with aging_us = 1000. */
+enum { STREAM_JOBS = 4, STREAM_JOB_NS = 20000, STARVE_CAP_MS = 100, STARVE_PROBES = 3 };
+static atomic_int stream_stop;
+static uint64_t stream_iters;
+static fj_counter *stream_counter;
+
+/* The successor is queued before the work, so every worker always has a
+ * ready HIGH job while the stream runs. */
+static void stream_job(fj_ctx *ctx, void *arg) {
+  (void)arg;
+  if (!atomic_load(&stream_stop))
+    fj_ctx_spawn(ctx, stream_job, NULL, FJ_PRIORITY_HIGH, stream_counter);
+  __asm__ volatile("" ::"r"(bench_work(stream_iters)));
+}
+
+static void bench_starve_at(uint32_t aging_us) {
+  fj_system *sys = make_system_aging(2, 1, aging_us);
+  stream_counter = make_counter(sys);
+  fj_counter *probe = make_counter(sys);
+  double lat[STARVE_PROBES];
+  for (int i = 0; i < STARVE_PROBES; i++) {
+    atomic_store(&stream_stop, 0);
+    for (int k = 0; k < STREAM_JOBS; k++)
+      fj_run(sys, stream_job, NULL, FJ_PRIORITY_HIGH, stream_counter);
+    usleep(2000);
+    atomic_store(&probes[0].started, 0);
+    atomic_store(&probes[0].submitted, bench_now_ns());
+    fj_run(sys, probe_start_job, &probes[0], FJ_PRIORITY_LOW, probe);
+    fj_wait_timeout(sys, probe, (uint64_t)STARVE_CAP_MS * 1000000u);
+    atomic_store(&stream_stop, 1);
+    fj_wait(sys, probe);
+    fj_wait(sys, stream_counter);
+    lat[i] = (double)(atomic_load(&probes[0].started) - atomic_load(&probes[0].submitted)) / 1000.0;
+  }
+  double m = lat[0] > lat[1] ? (lat[1] > lat[2] ? lat[1] : (lat[0] > lat[2] ? lat[2] : lat[0]))
+                             : (lat[0] > lat[2] ? lat[0] : (lat[1] > lat[2] ? lat[2] : lat[1]));
+  char key[64];
+  snprintf(key, sizeof key, "starve_low_aging%u", (unsigned)aging_us);
+  bench_report(sys_name, key, m, "us");
+  fj_counter_destroy(probe);
+  fj_counter_destroy(stream_counter);
+  fj_system_destroy(sys);
+}
+
+static void bench_starve(void) {
+  stream_iters = (uint64_t)(bench_work_calibrate() * STREAM_JOB_NS / 1000.0);
+  bench_starve_at(0);
+  bench_starve_at(1000);
+}
+
 int main(int argc, char **argv) {
   if (argc < 2) {
     fprintf(stderr, "usage: %s <workload> [--no-fibers]\n", argv[0]);
@@ -290,6 +502,7 @@ int main(int argc, char **argv) {
   }
   const char *w = argv[1];
   int yielding = !bench_has_flag(argc, argv, "--no-fibers");
+  opt_workers = (unsigned)bench_int_option(argc, argv, "--workers", 0);
   if (!yielding)
     sys_name = "fiberjob-nofibers";
   if (!strcmp(w, "yield"))
@@ -311,7 +524,13 @@ int main(int argc, char **argv) {
   else if (!strcmp(w, "fairness")) {
     bench_fairness_at(FJ_PRIORITY_HIGH, "fairness_high");
     bench_fairness_at(FJ_PRIORITY_NORMAL, "fairness_normal");
-  } else {
+  } else if (!strcmp(w, "sweep"))
+    bench_sweep();
+  else if (!strcmp(w, "backlog"))
+    bench_backlog();
+  else if (!strcmp(w, "starve"))
+    bench_starve();
+  else {
     fprintf(stderr, "unknown workload %s\n", w);
     return 2;
   }

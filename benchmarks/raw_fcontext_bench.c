@@ -1,8 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * raw_fcontext_bench.c — the physical floor: Boost.Context's own
- * jump_fcontext with nothing around it.
- *   raw_fcontext_bench yield    round trip (two jumps) between two contexts
+ * jump_fcontext with nothing around it, and the smallest scheduler built on
+ * it.
+ *   raw_fcontext_bench yield    round trip (two jumps) between two contexts;
+ *                               also reported per jump (half a round trip)
+ *   raw_fcontext_bench rr2|rr64 a bare round-robin scheduler: 2 or 64 fibers
+ *                               on their own stacks, each yield jumps to the
+ *                               scheduler context, which jumps to the next
+ *                               fiber in the ring — two jumps per yield, no
+ *                               queue, no priorities, no atomics
  *   raw_fcontext_bench parked   10,000 contexts on 64 KiB mmap'd stacks with
  *                               a guard page, each entered once and left
  *                               suspended: resident memory per context
@@ -32,7 +39,50 @@ static void bench_round_trip(void) {
   for (long i = 0; i < TRIPS; i++)
     ctx = jump_fcontext(ctx, NULL).fctx;
   uint64_t t1 = bench_now_ns();
-  bench_report("raw-fcontext", "yield", (double)(t1 - t0) / TRIPS, "ns/round-trip");
+  bench_report("raw-fcontext", "roundtrip", (double)(t1 - t0) / TRIPS, "ns/round-trip");
+  bench_report("raw-fcontext", "jump", (double)(t1 - t0) / TRIPS / 2, "ns/jump");
+}
+
+/* ---- bare round-robin scheduler ---------------------------------------- */
+
+/* A fiber of the ring: yields `per_fiber` times, then reports it is done by
+ * jumping back with a non-NULL data pointer. */
+static long rr_per_fiber;
+static void rr_fiber(transfer_t t) {
+  for (long i = 0; i < rr_per_fiber; i++)
+    t = jump_fcontext(t.fctx, NULL); /* yield: back to the scheduler */
+  jump_fcontext(t.fctx, &rr_per_fiber);
+  abort(); /* a finished fiber is never resumed */
+}
+
+static void bench_round_robin(int fibers, long per_fiber, const char *name) {
+  static char stacks[64][BENCH_STACK];
+  fcontext_t ctx[64];
+  int live = fibers;
+  long yields = 0;
+  rr_per_fiber = per_fiber;
+  for (int i = 0; i < fibers; i++)
+    ctx[i] = make_fcontext(stacks[i] + BENCH_STACK, BENCH_STACK, rr_fiber);
+  uint64_t t0 = bench_now_ns();
+  /* The scheduler: resume each live fiber in turn until all are done. */
+  while (live > 0) {
+    for (int i = 0; i < fibers; i++) {
+      if (!ctx[i])
+        continue;
+      transfer_t t = jump_fcontext(ctx[i], NULL);
+      if (t.data) {
+        ctx[i] = NULL;
+        live--;
+      } else {
+        ctx[i] = t.fctx;
+        yields++;
+      }
+    }
+  }
+  uint64_t t1 = bench_now_ns();
+  long want = (long)fibers * per_fiber;
+  bench_verify(yields == want, name, yields, want);
+  bench_report("rr-fcontext", name, (double)(t1 - t0) / (double)want, "ns/yield");
 }
 
 /* Touches a little of its stack the way a job's frames would, then parks. */
@@ -70,11 +120,15 @@ static void bench_parked(void) {
 
 int main(int argc, char **argv) {
   if (argc < 2) {
-    fprintf(stderr, "usage: %s yield|parked\n", argv[0]);
+    fprintf(stderr, "usage: %s yield|rr2|rr64|parked\n", argv[0]);
     return 2;
   }
   if (!strcmp(argv[1], "yield"))
     bench_round_trip();
+  else if (!strcmp(argv[1], "rr2"))
+    bench_round_robin(2, BENCH_YIELDS, "yield");
+  else if (!strcmp(argv[1], "rr64"))
+    bench_round_robin(64, BENCH_YIELDS_64, "yield64");
   else if (!strcmp(argv[1], "parked"))
     bench_parked();
   else
