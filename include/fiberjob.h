@@ -36,6 +36,9 @@ extern "C" {
 #define FJ_VERSION_MAJOR 0
 #define FJ_VERSION_MINOR 1
 #define FJ_VERSION_PATCH 0
+/* The version packed into one number, (major << 16) | (minor << 8) | patch,
+ * so versions compare with < and >. */
+#define FJ_VERSION ((FJ_VERSION_MAJOR << 16) | (FJ_VERSION_MINOR << 8) | FJ_VERSION_PATCH)
 
 #if defined(FJ_BUILDING_LIBRARY)
 #define FJ_API __attribute__((visibility("default")))
@@ -74,6 +77,22 @@ enum {
 
 /* Never NULL: unknown codes get a generic text.  Threads: any. */
 FJ_API const char *fj_strerror(int err);
+
+/* The code's name, e.g. "FJ_EINVAL" for FJ_EINVAL and "FJ_OK" for 0: stable
+ * across versions, for logs and tests.  Never NULL: unknown codes give
+ * "FJ_UNKNOWN".  The string is static.  Threads: any. */
+FJ_API const char *fj_err_name(int err);
+
+/* ---- version ----------------------------------------------------------- */
+
+/* The version of the library loaded at run time, packed as FJ_VERSION is
+ * (compare it with FJ_VERSION to detect a mismatch with the header a
+ * program was compiled against).  Threads: any. */
+FJ_API unsigned fj_version(void);
+
+/* The same as "MAJOR.MINOR.PATCH", e.g. "0.1.0".  Static string, never NULL.
+ * Threads: any. */
+FJ_API const char *fj_version_string(void);
 
 /* ---- types ------------------------------------------------------------- */
 

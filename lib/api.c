@@ -4,14 +4,15 @@
  * the module that does the work.  Every rejected input returns an FJ_E code
  * before anything changes.
  */
-#include <stdio.h>
-#include <stdlib.h>
-
 #include "config.h"
 #include "counter.h"
 #include "fiberjob.h"
-#include "scheduler.h"
-#include "worker.h"
+#include "internal.h"
+#include "submit.h"
+#include "sys/sys.h"
+#include "system.h"
+#include "types.h"
+#include "wait.h"
 
 static bool fj__priority_valid(fj_priority prio) {
   return (unsigned)prio < FJ_PRIORITY_COUNT;
@@ -52,12 +53,9 @@ int fj_system_create(const fj_config *cfg, fj_system **out) {
 void fj_system_destroy(fj_system *sys) {
   if (!sys)
     return;
-  if (fj__ctx_of(sys)) {
-    fputs("fiberjob: fj_system_destroy called from inside one of its own jobs; "
-          "it would wait for itself forever\n",
-          stderr);
-    abort();
-  }
+  if (fj__ctx_of(sys))
+    fj__fatal("fj_system_destroy called from inside one of its own jobs; "
+              "it would wait for itself forever");
   fj__system_destroy(sys);
 }
 
@@ -82,7 +80,8 @@ int fj_counter_create(fj_system *sys, fj_counter **out) {
     return FJ_ESHUTDOWN;
   /* fj__this_worker: this function does not switch fibers, but it is
    * called from jobs, so read the thread's worker the safe way. */
-  fj_counter *c = fj__counter_alloc(fj__this_worker());
+  fj__worker *w = fj__this_worker();
+  fj_counter *c = fj__counter_alloc(w ? &w->counters : NULL);
   if (!c)
     return FJ_ENOMEM;
   fj__counter_init(c, sys);
@@ -94,7 +93,8 @@ void fj_counter_destroy(fj_counter *c) {
   if (!c)
     return;
   fj__counter_check_idle_for_destroy(c);
-  fj__counter_free(fj__this_worker(), c);
+  fj__worker *w = fj__this_worker();
+  fj__counter_free(w ? &w->counters : NULL, c);
 }
 
 size_t fj_counter_value(const fj_counter *c) { return c ? fj__counter_pending(c) : 0; }
@@ -114,7 +114,7 @@ static int fj__submit(fj_system *sys, const fj_job *jobs, size_t n, fj_priority 
     return FJ_OK;
   fj_ctx *ctx = fj__ctx_of(sys);
   if (ctx)
-    return fj__worker_spawn(ctx, jobs, n, (unsigned)prio, c);
+    return fj__spawn(ctx, jobs, n, (unsigned)prio, c);
   return fj__submit_external(sys, jobs, n, (unsigned)prio, c);
 }
 
@@ -135,7 +135,7 @@ int fj_wait(fj_system *sys, fj_counter *c) {
     return FJ_EWRONGSYSTEM;
   fj_ctx *ctx = fj__ctx_of(sys);
   if (ctx)
-    return fj__worker_wait(ctx, c);
+    return fj__wait(ctx, c);
   return fj__counter_wait_thread(c, -1);
 }
 
@@ -169,13 +169,13 @@ int fj_ctx_spawn_jobs(fj_ctx *ctx, const fj_job *jobs, size_t n, fj_priority pri
     return FJ_EWRONGSYSTEM;
   if (n == 0)
     return FJ_OK;
-  return fj__worker_spawn(ctx, jobs, n, (unsigned)prio, c);
+  return fj__spawn(ctx, jobs, n, (unsigned)prio, c);
 }
 
 int fj_ctx_yield(fj_ctx *ctx) {
   if (!fj__ctx_valid(ctx))
     return FJ_EINVAL;
-  return fj__worker_yield(ctx);
+  return fj__yield(ctx);
 }
 
 int fj_ctx_wait(fj_ctx *ctx, fj_counter *c) {
@@ -183,7 +183,7 @@ int fj_ctx_wait(fj_ctx *ctx, fj_counter *c) {
     return FJ_EINVAL;
   if (c->sys != ctx->sys)
     return FJ_EWRONGSYSTEM;
-  return fj__worker_wait(ctx, c);
+  return fj__wait(ctx, c);
 }
 
 unsigned fj_ctx_worker(const fj_ctx *ctx) { return ctx ? ctx->worker->index : 0; }

@@ -38,12 +38,4 @@ static inline void fj__stat_add(_Atomic uint64_t *p, uint64_t v) {
   fj__store_relaxed(p, fj__load_relaxed(p) + v);
 }
 
-static inline void fj__cpu_relax(void) {
-#if defined(__x86_64__) || defined(__i386__)
-  __builtin_ia32_pause();
-#elif defined(__aarch64__)
-  __asm__ __volatile__("yield");
-#endif
-}
-
 #endif

@@ -7,14 +7,12 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "internal.h"
 #include "stack.h"
-#include "sys_linux.h"
+#include "sys/sys.h"
 
 /* The size of the first published fj_config: the smallest struct we accept. */
 #define FJ__CONFIG_V1_SIZE (offsetof(fj_config, enable_yielding) + sizeof(int))
-
-/* Idle fibers a worker may cache; beyond this, pooling stops paying off. */
-#define FJ__MAX_POOLED_LIMIT 65536u
 
 void fj_config_init(fj_config *cfg) {
   if (!cfg)

@@ -5,10 +5,31 @@
  */
 #include "counter.h"
 
-#include <stdio.h>
 #include <stdlib.h>
 
-#include "sys_linux.h"
+#include "internal.h"
+#include "sys/sys.h"
+
+fj_counter *fj__counter_alloc(fj__counter_cache *cache) {
+  fj__link *l = cache ? fj__lifo_pop(&cache->free) : NULL;
+  if (l)
+    return FJ__CONTAINER_OF(l, fj_counter, cache_link);
+  return malloc(sizeof(fj_counter));
+}
+
+void fj__counter_free(fj__counter_cache *cache, fj_counter *c) {
+  if (cache && cache->free.count < FJ__COUNTER_CACHE_MAX) {
+    fj__lifo_push(&cache->free, &c->cache_link);
+    return;
+  }
+  free(c);
+}
+
+void fj__counter_cache_fini(fj__counter_cache *cache) {
+  fj__link *l;
+  while ((l = fj__lifo_pop(&cache->free)))
+    free(FJ__CONTAINER_OF(l, fj_counter, cache_link));
+}
 
 void fj__counter_init(fj_counter *c, fj_system *sys) {
   atomic_init(&c->state, 0);
@@ -40,10 +61,8 @@ static bool fj__register_locked(fj_counter *c, fj__waiter *node) {
   for (;;) {
     if ((s >> FJ__PENDING_SHIFT) == 0)
       return false;
-    if ((s & FJ__WAITERS_MASK) == FJ__WAITERS_MASK) {
-      fputs("fiberjob: more than 16 million waiters on one counter\n", stderr);
-      abort();
-    }
+    if ((s & FJ__WAITERS_MASK) == FJ__WAITERS_MASK)
+      fj__fatal("more than 16 million waiters on one counter");
     if (fj__cas_acq_rel(&c->state, &s, s + FJ__WAITER_ONE))
       break;
   }
@@ -66,8 +85,11 @@ bool fj__counter_park(fj_counter *c, fj__waiter *node) {
 fj__waiter *fj__counter_finish(fj_counter *c, size_t n) {
   uint64_t s = fj__load_relaxed(&c->state);
   uint64_t claimed;
+  FJ__ASSERT(n >= 1);
   for (;;) {
     uint64_t next;
+    /* The count never goes below zero: every finish matches an add. */
+    FJ__ASSERT((s >> FJ__PENDING_SHIFT) >= n);
     claimed = (s & FJ__WAITERS_MASK) / FJ__WAITER_ONE;
     if ((s >> FJ__PENDING_SHIFT) == n && claimed) {
       if ((s & FJ__WAKERS_MASK) == FJ__WAKERS_MASK) { /* 255 crossings in flight */
@@ -91,8 +113,11 @@ fj__waiter *fj__counter_finish(fj_counter *c, size_t n) {
 
   fj__spin_lock(&c->lock);
   fj__waiter *first = c->head, *last = first;
-  for (uint64_t i = 1; i < claimed; i++)
+  FJ__ASSERT(first != NULL);
+  for (uint64_t i = 1; i < claimed; i++) {
     last = last->next;
+    FJ__ASSERT(last != NULL); /* every claimed waiter has its node listed */
+  }
   c->head = last->next;
   if (!c->head)
     c->tail = NULL;
@@ -189,13 +214,9 @@ void fj__counter_check_idle_for_destroy(fj_counter *c) {
       break;
     fj__thread_yield(); /* a waker is finishing; it holds no lock we need */
   }
-  if ((s >> FJ__PENDING_SHIFT) || (s & FJ__WAITERS_MASK)) {
-    fprintf(stderr,
-            "fiberjob: fj_counter_destroy on a counter that is still in use "
-            "(%llu unfinished jobs, %llu waiters); wait for it to reach zero "
-            "first\n",
-            (unsigned long long)(s >> FJ__PENDING_SHIFT),
-            (unsigned long long)((s & FJ__WAITERS_MASK) / FJ__WAITER_ONE));
-    abort();
-  }
+  if ((s >> FJ__PENDING_SHIFT) || (s & FJ__WAITERS_MASK))
+    fj__fatal("fj_counter_destroy on a counter that is still in use "
+              "(%llu unfinished jobs, %llu waiters); wait for it to reach zero first",
+              (unsigned long long)(s >> FJ__PENDING_SHIFT),
+              (unsigned long long)((s & FJ__WAITERS_MASK) / FJ__WAITER_ONE));
 }

@@ -26,7 +26,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "atomics.h"
 #include "fiberjob.h"
+#include "list.h"
 #include "spinlock.h"
 
 struct fj__fiber;
@@ -44,8 +46,15 @@ struct fj_counter {
   fj__spinlock lock;
   fj__waiter *head, *tail; /* guarded by lock */
   fj_system *sys;          /* immutable; only compared, never dereferenced */
-  fj_counter *cache_next;  /* link in a worker's cache of freed counters */
+  fj__link cache_link;     /* in a worker's cache of freed counters */
 };
+
+/* Counter memory: jobs that fork and join allocate one per node, so each
+ * worker keeps freed counters for reuse (up to FJ__COUNTER_CACHE_MAX)
+ * instead of going to malloc each time.  Owned by one worker thread. */
+typedef struct fj__counter_cache {
+  fj__lifo free; /* linked through ->cache_link */
+} fj__counter_cache;
 
 #define FJ__PENDING_SHIFT 32
 #define FJ__PENDING_ONE ((uint64_t)1 << FJ__PENDING_SHIFT)
@@ -59,12 +68,21 @@ static inline size_t fj__counter_pending(const fj_counter *c) {
   return (size_t)(fj__load_acquire(&((fj_counter *)c)->state) >> FJ__PENDING_SHIFT);
 }
 
+/* A counter's memory from the cache, or from malloc when it is empty or
+ * cache is NULL (a plain thread).  NULL: out of memory. */
+fj_counter *fj__counter_alloc(fj__counter_cache *cache);
+/* Gives a destroyed counter's memory back (cache may be NULL: free). */
+void fj__counter_free(fj__counter_cache *cache, fj_counter *c);
+/* Frees every cached counter. */
+void fj__counter_cache_fini(fj__counter_cache *cache);
+
 void fj__counter_init(fj_counter *c, fj_system *sys);
 
 /* Adds n pending jobs.  FJ_OK, or FJ_EOVERFLOW (nothing added). */
 int fj__counter_add(fj_counter *c, size_t n);
 
-/* n (>= 1) jobs finished.  If this was the zero crossing and waiters were parked,
+/* n (>= 1) jobs finished; at most as many as are pending (asserted: the
+ * count never goes below zero).  If this was the zero crossing and waiters were parked,
  * wakes the thread waiters and returns the fiber waiters as a list linked
  * through ->next; the caller must read ->fiber and ->next of each node
  * before making that fiber runnable (the node lives on its stack). */
@@ -78,7 +96,7 @@ bool fj__counter_park(fj_counter *c, fj__waiter *node);
 int fj__counter_wait_thread(fj_counter *c, int64_t timeout_ns);
 
 /* Waits for in-flight wakers to leave, then checks the counter is idle.
- * Aborts with a message if jobs or waiters still hold it. */
+ * Aborts with a message (fj__fatal) if jobs or waiters still hold it. */
 void fj__counter_check_idle_for_destroy(fj_counter *c);
 
 #endif

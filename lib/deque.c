@@ -10,6 +10,7 @@
 #include "atomics.h"
 
 static fj__deque_array *fj__array_new(int64_t capacity) {
+  FJ__ASSERT(FJ__IS_POW2(capacity));
   fj__deque_array *a = malloc(sizeof *a + (size_t)capacity * sizeof(fj__deque_slot));
   if (!a)
     return NULL;
@@ -90,6 +91,7 @@ int fj__deque_push(fj__deque *d, const fj__item *it) {
    * really free before we overwrite it. */
   int64_t t = fj__load_acquire(&d->top);
   fj__deque_array *a = fj__load_relaxed(&d->array);
+  FJ__ASSERT(t <= b); /* no pop in progress: only the owner pops */
   if (b - t > a->mask) {
     a = fj__deque_grow(d, a, t, b, b - t + 1);
     if (!a)
@@ -117,6 +119,7 @@ bool fj__deque_pop(fj__deque *d, fj__item *out) {
    * top before its read of bottom; without it both could take the last item. */
   fj__fence_seq_cst();
   int64_t t = fj__load_relaxed(&d->top);
+  FJ__ASSERT(t <= b + 1); /* top <= bottom + 1, with bottom lowered to b */
   if (t > b) { /* empty */
     fj__store_relaxed(&d->bottom, b + 1);
     return false;
@@ -138,6 +141,8 @@ bool fj__deque_steal(fj__deque *d, fj__item *out) {
   /* acquire: pairs with the release store of bottom in fj__deque_push, so
    * the slot contents below bottom are visible. */
   int64_t b = fj__load_acquire(&d->bottom);
+  /* Our t is older than b, and top only grows: t <= top <= bottom + 1. */
+  FJ__ASSERT(t <= b + 1);
   if (t >= b)
     return false;
   /* acquire: pairs with the release store in fj__deque_grow. */

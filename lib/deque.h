@@ -24,6 +24,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "internal.h"
 #include "item.h"
 
 /* Slot fields are relaxed atomics: a thief may read a slot while the owner
@@ -42,12 +43,13 @@ typedef struct fj__deque_array {
 } fj__deque_array;
 
 typedef struct fj__deque {
-  _Alignas(64) _Atomic int64_t top;       /* next slot thieves take; only grows */
-  _Alignas(64) _Atomic int64_t bottom;    /* next free slot; written by the owner */
+  _Alignas(FJ__CACHE_LINE) _Atomic int64_t top; /* next slot thieves take; only grows */
+  _Alignas(FJ__CACHE_LINE) _Atomic int64_t bottom;    /* next free slot; written by the owner */
   _Atomic(fj__deque_array *) array;
   fj__deque_array *retired; /* freed at fini: a thief may still read them */
 } fj__deque;
 
+/* capacity must be a power of two.  Returns 0 or -1 (out of memory). */
 int fj__deque_init(fj__deque *d, int64_t capacity);
 void fj__deque_fini(fj__deque *d);
 

@@ -8,7 +8,7 @@
 
 #include <stdint.h>
 
-#include "sys_linux.h"
+#include "sys/sys.h"
 
 #if FJ_ASAN_FIBERS
 #include <sanitizer/asan_interface.h>
@@ -30,6 +30,9 @@ fj__fiber *fj__fiber_create(size_t usable) {
   uintptr_t top = ((uintptr_t)s.hi - sizeof(fj__fiber)) & ~(uintptr_t)63;
   fj__fiber *f = (fj__fiber *)top;
   *f = (fj__fiber){.stack = s};
+#if FJ__DEBUG
+  f->state = FJ__FIBER_BLANK;
+#endif
 #if FJ_TSAN_FIBERS
   f->tsan_fiber = __tsan_create_fiber(0);
 #endif
@@ -61,6 +64,9 @@ void fj__fiber_init_thread(fj__fiber *f) {
   fj__thread_stack_bounds(&lo, &size);
   f->stack.lo = lo; /* map stays NULL: not ours to unmap, no guard */
   f->stack.hi = (char *)lo + size;
+#if FJ__DEBUG
+  f->state = FJ__FIBER_RUNNING; /* the thread is running on it */
+#endif
 #if FJ_TSAN_FIBERS
   f->tsan_fiber = __tsan_get_current_fiber();
 #endif
@@ -80,9 +86,13 @@ void fj__fiber_prepare(fj__fiber *f, void (*entry)(fj__transfer)) {
 #endif
   f->ctx = fj__fctx_make((void *)f, fj__fiber_usable(f), entry);
   f->job_ctx = NULL;
+  FJ__FIBER_SET(f, FJ__FIBER_BLANK, FJ__FIBER_SUSPENDED);
 }
 
 fj__transfer fj__fiber_switch(fj__fiber *from, fj__fiber *to, void *data, bool from_done) {
+  FJ__ASSERT(from != to);
+  FJ__FIBER_SET(from, FJ__FIBER_RUNNING, FJ__FIBER_LEAVING);
+  FJ__FIBER_SET(to, FJ__FIBER_SUSPENDED, FJ__FIBER_RUNNING); /* never resumed twice */
 #if FJ_ASAN_FIBERS
   __sanitizer_start_switch_fiber(from_done ? NULL : &from->asan_fake_stack, to->stack.lo,
                                  fj__fiber_usable(to));

@@ -8,6 +8,17 @@
  * running it, the worker's pool, a yield queue, a deque slot, or a
  * counter's waiter list.  Handing it over always goes through a release/
  * acquire pair in that structure, so fields need no atomics.
+ *
+ * Debug builds track that hand-over in `state` and assert every
+ * transition, so a fiber resumed twice or pooled while in use stops the
+ * process with a message instead of corrupting two stacks:
+ *
+ *   BLANK --prepare--> SUSPENDED --switch to--> RUNNING --switch away--> LEAVING
+ *     ^                    ^                                                |
+ *     +--pool get-- POOLED <--pool put-- SUSPENDED <--context saved---------+
+ *
+ * (LEAVING: its context is not saved yet; only the code right after the
+ * switch, on the same thread, may touch it — see switch.c.)
  */
 #ifndef FJ_FIBER_H
 #define FJ_FIBER_H
@@ -15,18 +26,42 @@
 #include <stdbool.h>
 
 #include "fcontext.h"
+#include "internal.h"
+#include "list.h"
 #include "stack.h"
 
 struct fj__worker;
 struct fj_ctx;
 
+#if FJ__DEBUG
+typedef enum fj__fiber_state {
+  FJ__FIBER_BLANK = 1, /* mapped, no context yet */
+  FJ__FIBER_SUSPENDED, /* context saved: may be resumed, exactly once */
+  FJ__FIBER_RUNNING,   /* some worker runs on it */
+  FJ__FIBER_LEAVING,   /* switched away from, context not saved yet */
+  FJ__FIBER_POOLED,    /* idle in a worker's pool */
+} fj__fiber_state;
+#define FJ__FIBER_SET(f, from, to)                                             \
+  do {                                                                         \
+    FJ__ASSERT((f)->state == (from));                                          \
+    (f)->state = (to);                                                         \
+  } while (0)
+#else
+#define FJ__FIBER_SET(f, from, to) ((void)0)
+#endif
+
 typedef struct fj__fiber {
+  /* First, so converting between a queued link and its fiber is free on
+   * the yield path. */
+  fj__link link;             /* in a yield queue or a pool's free list */
   fj__fctx ctx;              /* saved context while not running */
   fj__stack stack;           /* map == NULL for a worker thread's own stack */
-  struct fj__fiber *next;    /* pool free list link */
   struct fj__worker *worker; /* worker running it (or that last ran it) */
   struct fj_ctx *job_ctx;    /* the job on this fiber, NULL for a bare loop */
   unsigned prio;             /* priority of that job */
+#if FJ__DEBUG
+  fj__fiber_state state;     /* written only by the fiber's current owner */
+#endif
 #if FJ_ASAN_FIBERS
   void *asan_fake_stack;
 #endif
@@ -50,6 +85,10 @@ void fj__fiber_fini_thread(fj__fiber *f);
 
 /* Arms a blank fiber to run entry() at its next resume. */
 void fj__fiber_prepare(fj__fiber *f, void (*entry)(fj__transfer));
+
+static inline fj__fiber *fj__fiber_of_link(fj__link *l) {
+  return l ? FJ__CONTAINER_OF(l, fj__fiber, link) : NULL;
+}
 
 /* Switches from `from` (the running fiber) to `to`.  from_done: `from` will
  * never be resumed (its stack is about to be reused), which sanitizers need

@@ -8,8 +8,7 @@
 
 void fj__fiber_pool_init(fj__fiber_pool *p, size_t stack_size, unsigned max,
                          _Atomic uint64_t *live) {
-  p->free = NULL;
-  p->count = 0;
+  p->free = (fj__lifo){0};
   p->max = max;
   p->stack_size = stack_size;
   p->live = live;
@@ -17,24 +16,24 @@ void fj__fiber_pool_init(fj__fiber_pool *p, size_t stack_size, unsigned max,
   atomic_init(&p->created, 0);
 }
 
+static void fj__fiber_unmap(fj__fiber_pool *p, fj__fiber *f) {
+  fj__fiber_destroy(f);
+  /* relaxed: a statistics gauge; nothing is published through it. */
+  atomic_fetch_sub_explicit(p->live, 1, memory_order_relaxed);
+}
+
 void fj__fiber_pool_fini(fj__fiber_pool *p) {
-  while (p->free) {
-    fj__fiber *f = p->free;
-    p->free = f->next;
-    fj__fiber_destroy(f);
-    /* relaxed: a statistics gauge; nothing is published through it. */
-    atomic_fetch_sub_explicit(p->live, 1, memory_order_relaxed);
-  }
-  p->count = 0;
+  fj__fiber *f;
+  while ((f = fj__fiber_of_link(fj__lifo_pop(&p->free))))
+    fj__fiber_unmap(p, f);
   fj__store_relaxed(&p->pooled, 0);
 }
 
 fj__fiber *fj__fiber_pool_get(fj__fiber_pool *p) {
-  fj__fiber *f = p->free;
+  fj__fiber *f = fj__fiber_of_link(fj__lifo_pop(&p->free));
   if (f) {
-    p->free = f->next;
-    p->count--;
-    fj__store_relaxed(&p->pooled, p->count);
+    fj__store_relaxed(&p->pooled, p->free.count);
+    FJ__FIBER_SET(f, FJ__FIBER_POOLED, FJ__FIBER_BLANK);
     return f;
   }
   f = fj__fiber_create(p->stack_size);
@@ -46,13 +45,14 @@ fj__fiber *fj__fiber_pool_get(fj__fiber_pool *p) {
 }
 
 void fj__fiber_pool_put(fj__fiber_pool *p, fj__fiber *f) {
-  if (p->count >= p->max) {
-    fj__fiber_destroy(f);
-    atomic_fetch_sub_explicit(p->live, 1, memory_order_relaxed); /* gauge */
+#if FJ__DEBUG
+  FJ__ASSERT(f->state == FJ__FIBER_BLANK || f->state == FJ__FIBER_SUSPENDED);
+  f->state = FJ__FIBER_POOLED;
+#endif
+  if (p->free.count >= p->max) {
+    fj__fiber_unmap(p, f);
     return;
   }
-  f->next = p->free;
-  p->free = f;
-  p->count++;
-  fj__store_relaxed(&p->pooled, p->count);
+  fj__lifo_push(&p->free, &f->link);
+  fj__store_relaxed(&p->pooled, p->free.count);
 }

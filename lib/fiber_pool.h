@@ -12,10 +12,10 @@
 #include <stdint.h>
 
 #include "fiber.h"
+#include "list.h"
 
 typedef struct fj__fiber_pool {
-  fj__fiber *free;              /* idle fibers, linked through ->next */
-  unsigned count;               /* length of `free` */
+  fj__lifo free;                /* idle fibers, linked through ->link */
   unsigned max;                 /* idle fibers kept; more are unmapped */
   size_t stack_size;            /* usable bytes of every stack it makes */
   _Atomic uint64_t *live;       /* system-wide mapped-fiber gauge */
@@ -28,9 +28,9 @@ void fj__fiber_pool_init(fj__fiber_pool *p, size_t stack_size, unsigned max,
 /* Unmaps every idle fiber. */
 void fj__fiber_pool_fini(fj__fiber_pool *p);
 
-/* An idle fiber (or a newly mapped one); NULL when mapping fails. */
+/* An idle fiber (or a newly mapped one), BLANK; NULL when mapping fails. */
 fj__fiber *fj__fiber_pool_get(fj__fiber_pool *p);
-/* Takes back a fiber whose stack is no longer in use. */
+/* Takes back a fiber whose stack is no longer in use (BLANK or SUSPENDED). */
 void fj__fiber_pool_put(fj__fiber_pool *p, fj__fiber *f);
 
 #endif

@@ -8,29 +8,31 @@
 #include <stdlib.h>
 
 #include "atomics.h"
-
-/* Single submissions in flight at once per priority before they spill
- * into the locked part; 32 bytes a cell. */
-enum { FJ__FAST_RING_CAPACITY = 1024 };
+#include "internal.h"
 
 int fj__inject_init(fj__inject_queue *q) {
-  q->cap = 1024;
+  q->cap = FJ__INJECT_INITIAL;
   q->head = 0;
   q->pushed = 0;
   q->ring = malloc(q->cap * sizeof *q->ring);
   if (!q->ring)
-    return -1;
+    return FJ_ENOMEM;
   if (fj__ring_init(&q->fast, FJ__FAST_RING_CAPACITY) != 0) {
     free(q->ring);
-    return -1;
+    return FJ_ENOMEM;
+  }
+  int r = fj__mutex_init(&q->lock);
+  if (r != FJ_OK) {
+    fj__ring_fini(&q->fast);
+    free(q->ring);
+    return r;
   }
   atomic_init(&q->count, 0);
-  pthread_mutex_init(&q->lock, NULL);
-  return 0;
+  return FJ_OK;
 }
 
 void fj__inject_fini(fj__inject_queue *q) {
-  pthread_mutex_destroy(&q->lock);
+  fj__mutex_fini(&q->lock);
   free(q->ring);
   q->ring = NULL;
   fj__ring_fini(&q->fast);
@@ -38,6 +40,7 @@ void fj__inject_fini(fj__inject_queue *q) {
 
 static int fj__inject_grow(fj__inject_queue *q, size_t need) {
   size_t cap = q->cap;
+  FJ__ASSERT(FJ__IS_POW2(cap));
   while (cap < need)
     cap *= 2;
   if (cap == q->cap)
@@ -73,6 +76,13 @@ int fj__inject_push_locked(fj__inject_queue *q, const fj_job *jobs, size_t n,
   return 0;
 }
 
+void fj__inject_unpush_locked(fj__inject_queue *q, size_t n) {
+  size_t count = fj__load_relaxed(&q->count); /* relaxed: we hold the lock */
+  FJ__ASSERT(count >= n && q->pushed >= n);
+  fj__store_relaxed(&q->count, count - n);
+  q->pushed -= n;
+}
+
 size_t fj__inject_take(fj__inject_queue *q, fj__item *out, size_t max) {
   size_t taken = 0;
   /* The fast ring first: anything in it is older than what a single
@@ -81,13 +91,13 @@ size_t fj__inject_take(fj__inject_queue *q, fj__item *out, size_t max) {
     taken++;
   if (taken == max || fj__inject_locked_hint(q) == 0)
     return taken;
-  pthread_mutex_lock(&q->lock);
+  fj__mutex_lock(&q->lock);
   size_t count = fj__load_relaxed(&q->count);
   size_t k = count < max - taken ? count : max - taken;
   for (size_t i = 0; i < k; i++)
     out[taken + i] = q->ring[(q->head + i) & (q->cap - 1)];
   q->head = (q->head + k) & (q->cap - 1);
   fj__store_relaxed(&q->count, count - k);
-  pthread_mutex_unlock(&q->lock);
+  fj__mutex_unlock(&q->lock);
   return taken + k;
 }

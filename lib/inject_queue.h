@@ -14,16 +14,16 @@
 #ifndef FJ_INJECT_QUEUE_H
 #define FJ_INJECT_QUEUE_H
 
-#include <pthread.h>
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "item.h"
 #include "mpmc_ring.h"
+#include "sys/sys.h"
 
 typedef struct fj__inject_queue {
-  pthread_mutex_t lock;
+  fj__mutex lock;
   fj__item *ring;        /* guarded by lock */
   size_t cap, head;      /* guarded by lock; cap is a power of two */
   _Atomic size_t count;  /* written under lock; read without it as a hint */
@@ -33,6 +33,7 @@ typedef struct fj__inject_queue {
   fj__mpmc_ring fast;
 } fj__inject_queue;
 
+/* FJ_OK or FJ_ENOMEM. */
 int fj__inject_init(fj__inject_queue *q);
 void fj__inject_fini(fj__inject_queue *q);
 
@@ -40,6 +41,10 @@ void fj__inject_fini(fj__inject_queue *q);
  * Appends n jobs; returns 0 or -1 when growing failed (nothing appended). */
 int fj__inject_push_locked(fj__inject_queue *q, const fj_job *jobs, size_t n,
                            fj_counter *c);
+
+/* Caller holds q->lock: takes back the n jobs it just pushed (their
+ * counter refused them), so they are neither run nor counted as accepted. */
+void fj__inject_unpush_locked(fj__inject_queue *q, size_t n);
 
 /* Takes up to max items in FIFO order into out[], the fast ring's first;
  * returns how many. */

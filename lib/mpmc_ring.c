@@ -11,7 +11,8 @@
 #include "atomics.h"
 
 int fj__ring_init(fj__mpmc_ring *r, size_t capacity) {
-  r->cells = aligned_alloc(64, capacity * sizeof *r->cells);
+  FJ__ASSERT(FJ__IS_POW2(capacity));
+  r->cells = aligned_alloc(FJ__CACHE_LINE, capacity * sizeof *r->cells);
   if (!r->cells)
     return -1;
   r->mask = capacity - 1;

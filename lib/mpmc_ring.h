@@ -21,6 +21,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "internal.h"
 #include "item.h"
 
 typedef struct fj__ring_cell {
@@ -29,9 +30,9 @@ typedef struct fj__ring_cell {
 } fj__ring_cell;
 
 typedef struct fj__mpmc_ring {
-  _Alignas(64) _Atomic size_t tail; /* next position to produce; also jobs ever claimed */
-  _Alignas(64) _Atomic size_t head; /* next position to consume; consumers only */
-  _Alignas(64) fj__ring_cell *cells; /* immutable after init */
+  _Alignas(FJ__CACHE_LINE) _Atomic size_t tail; /* next position to produce; also jobs ever claimed */
+  _Alignas(FJ__CACHE_LINE) _Atomic size_t head; /* next position to consume; consumers only */
+  _Alignas(FJ__CACHE_LINE) fj__ring_cell *cells; /* immutable after init */
   size_t mask;                       /* capacity - 1; immutable */
 } fj__mpmc_ring;
 

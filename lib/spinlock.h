@@ -8,7 +8,8 @@
 #define FJ_SPINLOCK_H
 
 #include "atomics.h"
-#include "sys_linux.h"
+#include "internal.h"
+#include "sys/sys.h"
 
 typedef struct fj__spinlock {
   atomic_bool locked;
@@ -20,7 +21,7 @@ static inline void fj__spin_lock(fj__spinlock *l) {
    * fj__spin_unlock is visible inside our critical section. */
   while (atomic_exchange_explicit(&l->locked, true, memory_order_acquire)) {
     while (fj__load_relaxed(&l->locked)) {
-      if (++spins < 256)
+      if (++spins < FJ__SPINLOCK_SPINS)
         fj__cpu_relax();
       else
         fj__thread_yield();

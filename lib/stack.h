@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * stack.h — fiber stacks: one anonymous mapping each, with PROT_NONE guard
- * pages below the usable range.  Pages are committed lazily by the kernel
- * on first touch, so a parked fiber costs only the pages it used.
+ * stack.h — fiber stacks: one lazily committed mapping each, with an
+ * inaccessible guard below the usable range.  A parked fiber costs only the
+ * pages it touched.
  */
 #ifndef FJ_STACK_H
 #define FJ_STACK_H
@@ -16,14 +16,16 @@ typedef struct fj__stack {
   char *hi;        /* one past the highest usable byte */
 } fj__stack;
 
-/* Guard size below every stack: four pages, so a frame of up to 16 KiB that
- * skips over the first guard page still lands in the guard. */
+/* Guard size below every stack: FJ__STACK_GUARD_MIN (16 KiB) rounded up to
+ * whole pages, so a frame of up to 16 KiB that skips the first guard page
+ * still lands in the guard; one page where pages are 16 or 64 KiB. */
 size_t fj__stack_guard_size(void);
 
 /* Rounds a requested usable size up to whole pages. */
 size_t fj__stack_round(size_t usable);
 
-/* Returns 0, or -1 when the mapping failed (out of memory or map count). */
+/* FJ_OK, or FJ_ENOMEM when the mapping failed (out of memory or the
+ * process's mapping limit). */
 int fj__stack_map(fj__stack *s, size_t usable);
 void fj__stack_unmap(fj__stack *s);
 

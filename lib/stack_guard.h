@@ -8,15 +8,20 @@
 
 #include <stddef.h>
 
-/* Installs the process-wide SIGSEGV/SIGBUS handler once (later calls do
- * nothing).  Faults that are not in the running fiber's guard go to the
- * handler that was installed before ours. */
-void fj__stack_guard_install(void);
+#include "fiber.h"
+
+/* Returns the fiber the calling thread runs now, or NULL when the thread
+ * is not a worker.  Must be async-signal-safe (it runs in the handler). */
+typedef const fj__fiber *(*fj__running_fiber_fn)(void);
+
+/* Installs the process-wide fault handler once (later calls do nothing);
+ * `running` tells it which fiber the faulting thread was on.  Faults that
+ * are not in that fiber's guard go to the handler installed before ours.
+ * FJ_OK or the OS layer's error. */
+int fj__stack_guard_install(fj__running_fiber_fn running);
 
 /* Per worker thread: an alternate signal stack, since the overflowing stack
- * cannot host the handler.  The handler finds the running fiber through the
- * worker's thread-local pointer (fj__tls_worker), which the worker sets
- * before calling this.  Returns 0 or -1.  Threads: the worker itself. */
+ * cannot host the handler.  FJ_OK or FJ_ENOMEM.  Threads: the worker. */
 int fj__stack_guard_thread_enter(void);
 void fj__stack_guard_thread_leave(void);
 

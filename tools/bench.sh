@@ -14,7 +14,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 sh tools/install-deps.sh bench
-opts=(--buildtype=release -Dbenchmarks=true -Dpython=true -Dtests=false)
+opts=(--buildtype=release -Dbenchmarks=true -Dpython=enabled -Dtests=false)
 if [ -d build-bench/meson-private ]; then
   meson setup --reconfigure build-bench "${opts[@]}" >/dev/null
 else

@@ -28,7 +28,7 @@ setup() {
 }
 
 step "normal build: C and Python suites"
-setup build -Dtests=true -Dpython=true
+setup build -Dtests=true -Dpython=enabled
 meson test -C build --print-errorlogs
 
 [ "$mode" = quick ] && { step "done (quick)"; exit 0; }
@@ -37,13 +37,13 @@ meson test -C build --print-errorlogs
 # check, which needs no second look.  The ASan build also runs the Python
 # suite (python/meson.build preloads the sanitizer runtimes for it).
 step "ASan + UBSan: C and Python suites"
-setup build-asan -Dtests=true -Dpython=true -Db_sanitize=address,undefined -Db_lundef=false
+setup build-asan -Dtests=true -Dpython=enabled -Db_sanitize=address,undefined -Db_lundef=false
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:allow_user_segv_handler=1 \
 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 FJ_TEST_SCALE=4 \
   meson test -C build-asan --print-errorlogs --no-suite install
 
 step "TSan"
-setup build-tsan -Dtests=true -Dpython=false -Db_sanitize=thread -Db_lundef=false
+setup build-tsan -Dtests=true -Dpython=disabled -Db_sanitize=thread -Db_lundef=false
 # TSan's shadow memory needs the classic address layout on kernels with
 # high mmap entropy; setarch -R turns ASLR off for the test run only.
 # TSan keeps internal state per fiber and per thread that it releases
@@ -60,7 +60,7 @@ meson test -C build --setup valgrind --print-errorlogs --no-suite install --no-s
 # runs them under qemu.  Emulation is several times slower: scale down as
 # the sanitizer runs do.  The Python suite is not run under qemu.
 step "aarch64 under qemu-user: C suite"
-setup build-aarch64 --cross-file tools/cross/aarch64-linux-gnu.ini -Dtests=true -Dpython=false
+setup build-aarch64 --cross-file tools/cross/aarch64-linux-gnu.ini -Dtests=true -Dpython=disabled
 FJ_TEST_SCALE=4 meson test -C build-aarch64 --print-errorlogs
 
 step "all tests passed"

@@ -28,9 +28,9 @@ static void push_batch(fj__inject_queue *q, uintptr_t first, size_t n) {
     jobs[i] = (fj_job){never_run, (void *)(first + i)};
   /* The batch shares one counter in the real API; here it names the batch
    * so a taker can check an item kept its own fields. */
-  CHECK(pthread_mutex_lock(&q->lock) == 0);
+  fj__mutex_lock(&q->lock);
   CHECK(fj__inject_push_locked(q, jobs, n, counter_of(first)) == 0);
-  CHECK(pthread_mutex_unlock(&q->lock) == 0);
+  fj__mutex_unlock(&q->lock);
 }
 
 /* A single submission through the fast ring; false when it is full. */

@@ -1,0 +1,100 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * idle.c — idle workers: spinning, sleeping, and waking them (the protocol
+ * is in idle.h).
+ */
+#include "idle.h"
+
+#include "atomics.h"
+#include "sys/sys.h"
+
+void fj__wake(fj_system *sys, unsigned n) {
+  fj__fetch_add_seq_cst(&sys->wake_seq, 1);
+  fj__futex_wake(&sys->wake_seq, (int)n);
+}
+
+void fj__notify(fj_system *sys, unsigned n, bool fenced) {
+  if (fenced) {
+    /* seq_cst fence: orders the caller's publication of work before the
+     * read of sleepers, against the fence in fj__idle that orders a
+     * sleeper's increment of sleepers before its re-check for work: either
+     * we see the sleeper, or it sees the work. */
+    fj__fence_seq_cst();
+  }
+  /* relaxed: when unfenced the caller accepts a missed wake-up (see
+   * fj__spawn); when fenced the fence above orders it. */
+  if (fj__load_relaxed(&sys->sleepers) == 0)
+    return;
+  /* A worker still spinning in fj__idle will see the work: it re-checks
+   * after leaving `spinning` and before sleeping (the same Dekker pair,
+   * through its seq_cst decrement and fence).  Without this, a steady
+   * trickle of submissions would pay a futex wake per job just to keep
+   * re-waking a worker that finds nothing. */
+  if (fj__load_relaxed(&sys->spinning) != 0)
+    return;
+  fj__wake(sys, n);
+}
+
+/* Leaving the spinning state with work in sight.  The last spinner out
+ * wakes a sleeper: submitters skipped waking because we were spinning,
+ * and we may take other work than theirs. */
+static void fj__stop_spinning_found_work(fj_system *sys) {
+  if (fj__fetch_sub_seq_cst(&sys->spinning, 1) == 1 && fj__load_relaxed(&sys->sleepers) != 0)
+    fj__wake(sys, 1);
+}
+
+/* Racy check of the worker's own queues. */
+static bool fj__has_local_work(const fj__worker *w) {
+  for (unsigned p = 0; p < FJ_PRIORITY_COUNT; p++)
+    if (!fj__fifo_empty(&w->yieldq[p]) || fj__deque_size_hint(&w->deque[p]) > 0)
+      return true;
+  return w->has_handoff;
+}
+
+bool fj__work_visible(fj__worker *w) {
+  fj_system *sys = w->sys;
+  if (fj__has_local_work(w))
+    return true;
+  for (unsigned p = 0; p < FJ_PRIORITY_COUNT; p++) {
+    if (fj__inject_size_hint(&sys->inject[p]) > 0)
+      return true;
+    for (unsigned i = 0; i < sys->num_workers; i++)
+      if (fj__deque_size_hint(&sys->workers[i].deque[p]) > 0)
+        return true;
+  }
+  return false;
+}
+
+void fj__idle(fj__worker *w) {
+  fj_system *sys = w->sys;
+  /* At most half the workers (at least one) spin at once; the others go
+   * straight to sleep.  More spinners find nothing more, and on a machine
+   * with no spare core they take it from the threads submitting work.  A
+   * spinner that finds work wakes a sleeper (fj__stop_spinning_found_work),
+   * so wake-ups still propagate. */
+  unsigned max_spinning = sys->num_workers / 2 ? sys->num_workers / 2 : 1;
+  int spins = FJ__IDLE_SPINS + FJ__IDLE_YIELDS;
+  if (fj__fetch_add_seq_cst(&sys->spinning, 1) >= max_spinning)
+    spins = 0;
+  for (int i = 0; i < spins; i++) {
+    if ((i % FJ__IDLE_LOOK_EVERY == 0 || i >= FJ__IDLE_SPINS) &&
+        (fj__work_visible(w) || fj__load_relaxed(&sys->exiting))) {
+      fj__stop_spinning_found_work(sys);
+      return;
+    }
+    if (i < FJ__IDLE_SPINS)
+      fj__cpu_relax();
+    else
+      fj__thread_yield();
+  }
+  /* seq_cst: leaving `spinning` comes before the re-check below, so a
+   * submitter that saw us spinning (and skipped the wake) is seen. */
+  fj__fetch_sub_seq_cst(&sys->spinning, 1);
+  fj__fetch_add_seq_cst(&sys->sleepers, 1);
+  /* seq_cst fence: pairs with the fence in fj__notify (see there). */
+  fj__fence_seq_cst();
+  uint32_t seq = fj__load_relaxed(&sys->wake_seq);
+  if (!fj__work_visible(w) && !fj__load_relaxed(&sys->exiting))
+    fj__futex_wait(&sys->wake_seq, seq, -1);
+  fj__fetch_sub_seq_cst(&sys->sleepers, 1);
+}

@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * idle.h — the sleep/wake protocol: idle workers spin briefly, then sleep on
+ * the system's `wake_seq` futex word; whoever publishes work wakes them.
+ *
+ * It is a Dekker pair.  The sleeper increments `sleepers`, fences, re-checks
+ * every queue, then sleeps; a publisher of work that needs a sleeper fences
+ * and wakes if `sleepers > 0`.  Either the publisher sees the sleeper or the
+ * sleeper sees the work.  Idle workers that are still looking count
+ * themselves in `spinning`, and a publisher that sees one skips the wake.
+ */
+#ifndef FJ_IDLE_H
+#define FJ_IDLE_H
+
+#include <stdbool.h>
+
+#include "types.h"
+
+/* Wakes up to n sleeping workers after work was published.  `fenced`:
+ * the caller needs the wake-up for progress (work nobody else would see),
+ * so the full Dekker fence against fj__idle is paid.  Threads: any. */
+void fj__notify(fj_system *sys, unsigned n, bool fenced);
+
+/* Bumps wake_seq and wakes up to n sleepers, unconditionally. */
+void fj__wake(fj_system *sys, unsigned n);
+
+/* Called by a worker with nothing to do: spins briefly, then sleeps until
+ * notified.  Returns when work may be there (or the system is exiting). */
+void fj__idle(fj__worker *w);
+
+/* True when some queue anywhere holds work (racy hint). */
+bool fj__work_visible(fj__worker *w);
+
+#endif

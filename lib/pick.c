@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * pick.c — the slower parts of picking: taking a share of a shared queue,
+ * stealing, and putting an item back (the fast path is fj__pick in pick.h).
+ */
+#include "pick.h"
+
+#include "atomics.h"
+#include "idle.h"
+
+bool fj__take_injected(fj__worker *w, unsigned p, fj__item *out) {
+  fj__inject_queue *q = &w->sys->inject[p];
+  size_t hint = fj__inject_size_hint(q);
+  if (hint == 0)
+    return false;
+  /* A big batch is shared out (hint / workers each); a trickle of single
+   * submissions is taken whole, so workers do not fight over the queue's
+   * lock once per job; thieves spread it from our deque. */
+  size_t share = hint <= FJ__TAKE_WHOLE_MAX ? hint : hint / w->sys->num_workers + 1;
+  if (share > FJ__TAKE_MAX)
+    share = FJ__TAKE_MAX;
+  if (share > 1 && fj__deque_reserve(&w->deque[p], (int64_t)share) != 0)
+    share = 1;
+  size_t n = fj__inject_take(q, w->take_buf, share);
+  if (n == 0)
+    return false;
+  *out = w->take_buf[0];
+  /* Reverse order, so popping from the deque continues in FIFO order. */
+  for (size_t i = n - 1; i >= 1; i--) {
+    int r = fj__deque_push(&w->deque[p], &w->take_buf[i]);
+    FJ__ASSERT(r == 0); /* reserved above: cannot fail */
+    (void)r;
+  }
+  if (n > 1)
+    fj__notify(w->sys, 1, false);
+  return true;
+}
+
+bool fj__steal(fj__worker *w, fj__item *out, unsigned *prio) {
+  fj_system *sys = w->sys;
+  unsigned n = sys->num_workers;
+  if (n < 2)
+    return false;
+  w->rng = w->rng * 1664525u + 1013904223u;
+  unsigned start = w->rng >> 8;
+  for (unsigned p = 0; p < FJ_PRIORITY_COUNT; p++) {
+    for (unsigned i = 0; i < n; i++) {
+      fj__worker *v = &sys->workers[(start + i) % n];
+      if (v == w)
+        continue;
+      /* A failed steal may only mean a lost race; retry while it has items. */
+      while (fj__deque_size_hint(&v->deque[p]) > 0) {
+        if (fj__deque_steal(&v->deque[p], out)) {
+          fj__stat_add(&w->stolen, 1);
+          *prio = p;
+          if (fj__deque_size_hint(&v->deque[p]) > 0)
+            fj__notify(sys, 1, false); /* more to take: wake another thief */
+          return true;
+        }
+      }
+    }
+  }
+  return false;
+}
+
+void fj__unpick(fj__worker *w, const fj__item *it, unsigned prio) {
+  if (!it->fn) {
+    fj__fifo_push(&w->yieldq[prio], &fj__item_fiber(it)->link);
+  } else if (fj__deque_push(&w->deque[prio], it) != 0) {
+    /* The deque cannot grow: park the job in the handoff slot, which the
+     * pick that produced it has just emptied; the next pick takes it. */
+    FJ__ASSERT(!w->has_handoff);
+    w->handoff = *it;
+    w->handoff_prio = prio;
+    w->has_handoff = true;
+  }
+}

@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * pick.h — which work a worker takes next.
+ *
+ * Picking order (fj__pick), for each priority from HIGH to LOW:
+ *   own deque (newest first) -> shared inject queue -> own yield queue,
+ * except that after a pick of new work the next pick prefers the yield
+ * queue, so yielded fibers and new jobs alternate and neither starves the
+ * other.  Only when nothing is local at any priority does the worker steal,
+ * again HIGH to LOW.  A job put aside for a switch (`handoff`) comes first.
+ * Everything here runs on the worker's own thread.
+ */
+#ifndef FJ_PICK_H
+#define FJ_PICK_H
+
+#include <stdbool.h>
+
+#include "types.h"
+
+enum {
+  FJ__PICK_ANY,      /* everything, stealing included */
+  FJ__PICK_FOR_YIELD /* local work up to a priority; never steals */
+};
+
+/* Takes a share of the shared queue of priority p into the deque; the
+ * first item into *out.  False when it was empty. */
+bool fj__take_injected(fj__worker *w, unsigned p, fj__item *out);
+
+/* Steals one item from another worker's deque, HIGH to LOW. */
+bool fj__steal(fj__worker *w, fj__item *out, unsigned *prio);
+
+/* Puts back an item picked for a switch that could not happen.  Cannot
+ * fail: when the deque cannot grow, the item waits in the handoff slot. */
+void fj__unpick(fj__worker *w, const fj__item *it, unsigned prio);
+
+/* Inlined into its callers: it is the hot path of every loop turn. */
+__attribute__((always_inline)) static inline bool
+fj__pick(fj__worker *w, fj__item *out, unsigned *prio, int mode, unsigned max_prio) {
+  if (w->has_handoff) {
+    w->has_handoff = false;
+    *out = w->handoff;
+    *prio = w->handoff_prio;
+    return true;
+  }
+  for (unsigned p = 0; p <= max_prio; p++) {
+    fj__fifo *yq = &w->yieldq[p];
+    if (mode == FJ__PICK_ANY && w->turn_yield && !fj__fifo_empty(yq))
+      goto take_yielded;
+    /* The inline hint check spares a call per pick when nothing came in. */
+    if (fj__deque_pop(&w->deque[p], out) ||
+        (fj__inject_size_hint(&w->sys->inject[p]) > 0 && fj__take_injected(w, p, out))) {
+      w->turn_yield = true;
+      *prio = p;
+      return true;
+    }
+    if (!fj__fifo_empty(yq))
+      goto take_yielded;
+    continue;
+  take_yielded:
+    w->turn_yield = false;
+    *out = fj__item_of_fiber(fj__fiber_of_link(fj__fifo_pop(yq)));
+    *prio = p;
+    return true;
+  }
+  if (mode == FJ__PICK_FOR_YIELD)
+    return false;
+  return fj__steal(w, out, prio);
+}
+
+#endif

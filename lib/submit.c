@@ -1,0 +1,112 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * submit.c — nested spawns, external submission (lock-free ring for single
+ * jobs, locked queue for batches), and how external submission pairs with
+ * shutdown.
+ */
+#include "submit.h"
+
+#include "atomics.h"
+#include "idle.h"
+
+int fj__spawn(fj_ctx *ctx, const fj_job *jobs, size_t n, unsigned prio, fj_counter *c) {
+  fj__worker *w = ctx->worker;
+  fj__deque *d = &w->deque[prio];
+  if (fj__deque_reserve(d, (int64_t)n) != 0)
+    return FJ_ENOMEM;
+  if (c) {
+    int r = fj__counter_add(c, n);
+    if (r != FJ_OK)
+      return r;
+  }
+  /* release: counted before any of them can complete (quiescence check). */
+  fj__store_release(&w->spawned, fj__load_relaxed(&w->spawned) + n);
+  for (size_t i = 0; i < n; i++) {
+    FJ__ASSERT(jobs[i].fn != NULL); /* NULL fn tags a fiber: never a job */
+    fj__item it = {.fn = jobs[i].fn, .arg = jobs[i].arg, .counter = c};
+    int r = fj__deque_push(d, &it);
+    FJ__ASSERT(r == 0); /* reserved above: cannot fail */
+    (void)r;
+  }
+  /* Unfenced: this worker runs the jobs itself if no thief wakes up, so a
+   * missed wake-up costs parallelism until the next spawn, never progress. */
+  fj__notify(w->sys, (unsigned)(n < w->sys->num_workers ? n : w->sys->num_workers), false);
+  return FJ_OK;
+}
+
+/* Stands in for a job whose fast-ring cell was claimed before its counter
+ * refused it (FJ_EOVERFLOW): a claimed cell must be published. */
+static void fj__noop_job(fj_ctx *ctx, void *arg) {
+  (void)ctx;
+  (void)arg;
+}
+
+enum { FJ__FAST_FULL = 1 };
+
+/*
+ * One job through the lock-free ring.  FJ_OK, an error, or FJ__FAST_FULL
+ * (nothing done; use the locked queue).
+ *
+ * Shutdown pairs with this without any extra atomic: we claim a cell (a
+ * seq_cst CAS on the ring's tail) and only then read `stopping` (seq_cst);
+ * destroy sets `stopping` (seq_cst) and then reads the tail as the count
+ * of jobs accepted here.  Either we see `stopping`, or destroy's read of
+ * the tail includes our claim and it waits for that job.  A claimed cell
+ * is always published, with a no-op job when the submission fails.
+ */
+static int fj__submit_fast(fj_system *sys, fj__inject_queue *q, const fj_job *job,
+                           fj_counter *c) {
+  fj__ring_cell *cell = fj__ring_claim(&q->fast);
+  if (!cell)
+    return FJ__FAST_FULL;
+  int r = FJ_OK;
+  if (fj__load_seq_cst(&sys->stopping))
+    r = FJ_ESHUTDOWN;
+  else if (c) /* up before the job is visible: its decrement cannot come first */
+    r = fj__counter_add(c, 1);
+  fj__item item = {job->fn, job->arg, c};
+  if (r != FJ_OK)
+    item = (fj__item){fj__noop_job, NULL, NULL};
+  fj__ring_publish(cell, &item);
+  /* No fence needed: the claim was a seq_cst RMW and already makes the
+   * job visible to fj__work_visible (the ring hint reads the tail); these
+   * seq_cst loads complete the Dekker pairs with fj__idle (see fj__notify
+   * for why a spinning worker makes the wake unnecessary). */
+  if (fj__load_seq_cst(&sys->sleepers) != 0 && fj__load_seq_cst(&sys->spinning) == 0)
+    fj__wake(sys, 1);
+  return r;
+}
+
+int fj__submit_external(fj_system *sys, const fj_job *jobs, size_t n, unsigned prio,
+                        fj_counter *c) {
+  fj__inject_queue *q = &sys->inject[prio];
+  /* A single job may take the fast ring only while the locked part is
+   * empty, or it would overtake older jobs (FIFO, see inject_queue.h). */
+  if (n == 1 && fj__inject_locked_hint(q) == 0) {
+    int r = fj__submit_fast(sys, q, jobs, c);
+    if (r != FJ__FAST_FULL)
+      return r;
+  }
+  fj__mutex_lock(&q->lock);
+  /* relaxed: stopping is written under this same lock in destroy. */
+  if (fj__load_relaxed(&sys->stopping)) {
+    fj__mutex_unlock(&q->lock);
+    return FJ_ESHUTDOWN;
+  }
+  if (fj__inject_push_locked(q, jobs, n, c) != 0) {
+    fj__mutex_unlock(&q->lock);
+    return FJ_ENOMEM;
+  }
+  if (c) {
+    int r = fj__counter_add(c, n);
+    if (r != FJ_OK) { /* take the jobs back out; we still hold the lock */
+      fj__inject_unpush_locked(q, n);
+      fj__mutex_unlock(&q->lock);
+      return r;
+    }
+  }
+  fj__mutex_unlock(&q->lock);
+  /* Fenced: if every worker sleeps, nobody else would notice these jobs. */
+  fj__notify(sys, (unsigned)(n < sys->num_workers ? n : sys->num_workers), true);
+  return FJ_OK;
+}

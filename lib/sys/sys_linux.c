@@ -1,0 +1,249 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * sys_linux.c — the Linux implementation of sys.h: futex, pthreads,
+ * sysconf, mmap'd stacks, sigaltstack and the SIGSEGV/SIGBUS handler.
+ * The only file in lib/ that includes an operating-system header.
+ */
+#include "sys.h"
+
+#include <errno.h>
+#include <linux/futex.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../internal.h"
+
+/* ---- time, CPUs, memory geometry --------------------------------------- */
+
+unsigned fj__cpu_count(void) {
+  cpu_set_t set;
+  if (sched_getaffinity(0, sizeof set, &set) == 0) {
+    int n = CPU_COUNT(&set);
+    if (n > 0)
+      return (unsigned)n;
+  }
+  long n = sysconf(_SC_NPROCESSORS_ONLN);
+  return n > 0 ? (unsigned)n : 1u;
+}
+
+uint64_t fj__now_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+size_t fj__page_size(void) {
+  long p = sysconf(_SC_PAGESIZE);
+  return p > 0 ? (size_t)p : 4096u;
+}
+
+/* ---- futex ------------------------------------------------------------- */
+
+int fj__futex_wait(_Atomic uint32_t *addr, uint32_t expected, int64_t timeout_ns) {
+  struct timespec ts, *tsp = NULL;
+  if (timeout_ns >= 0) {
+    ts.tv_sec = (time_t)(timeout_ns / 1000000000);
+    ts.tv_nsec = (long)(timeout_ns % 1000000000);
+    tsp = &ts;
+  }
+  long r = syscall(SYS_futex, (uint32_t *)addr, FUTEX_WAIT_PRIVATE, expected, tsp, NULL, 0);
+  if (r == -1 && errno == ETIMEDOUT)
+    return -1;
+  return 0; /* woken, value changed (EAGAIN) or interrupted (EINTR) */
+}
+
+void fj__futex_wake(_Atomic uint32_t *addr, int n) {
+  syscall(SYS_futex, (uint32_t *)addr, FUTEX_WAKE_PRIVATE, n, NULL, NULL, 0);
+}
+
+void fj__sleep_ns(int64_t ns) {
+  struct timespec ts = {.tv_sec = (time_t)(ns / 1000000000), .tv_nsec = (long)(ns % 1000000000)};
+  nanosleep(&ts, NULL); /* an early wake-up (EINTR) is fine: callers poll */
+}
+
+/* ---- threads ----------------------------------------------------------- */
+
+int fj__thread_start(fj__thread *t, void *(*fn)(void *), void *arg) {
+  _Static_assert(sizeof(pthread_t) <= sizeof t->handle, "pthread_t fits fj__thread");
+  pthread_t th;
+  /* The scheduler loop runs on fibers; the thread's own stack only hosts
+   * start-up, shutdown and (with enable_yielding = 0) the jobs themselves,
+   * where nested waits recurse: keep glibc's default size (8 MiB). */
+  int r = pthread_create(&th, NULL, fn, arg);
+  if (r != 0)
+    return r == ENOMEM ? FJ_ENOMEM : FJ_ETHREAD; /* EAGAIN: thread limit */
+  t->handle = (unsigned long)th;
+  return FJ_OK;
+}
+
+void fj__thread_join(fj__thread *t) {
+  int r = pthread_join((pthread_t)t->handle, NULL);
+  if (r != 0)
+    fj__fatal("cannot join a worker thread: %s", strerror(r));
+}
+
+void fj__thread_yield(void) { sched_yield(); }
+
+void fj__thread_stack_bounds(void **lo, size_t *size) {
+  pthread_attr_t attr;
+  *lo = NULL;
+  *size = 0;
+  if (pthread_getattr_np(pthread_self(), &attr) == 0) {
+    pthread_attr_getstack(&attr, lo, size);
+    pthread_attr_destroy(&attr);
+  }
+}
+
+/* ---- mutex ------------------------------------------------------------- */
+
+_Static_assert(sizeof(pthread_mutex_t) <= sizeof(fj__mutex), "fj__mutex holds a pthread mutex");
+_Static_assert(_Alignof(pthread_mutex_t) <= _Alignof(fj__mutex), "fj__mutex is aligned enough");
+
+static pthread_mutex_t *fj__pmutex(fj__mutex *m) { return (pthread_mutex_t *)(void *)m->storage; }
+
+int fj__mutex_init(fj__mutex *m) {
+  int r = pthread_mutex_init(fj__pmutex(m), NULL);
+  return r == 0 ? FJ_OK : FJ_ENOMEM; /* EAGAIN / ENOMEM: out of resources */
+}
+
+void fj__mutex_fini(fj__mutex *m) { pthread_mutex_destroy(fj__pmutex(m)); }
+
+/* A failure here (EINVAL, EDEADLK) is a corrupted or misused lock: fatal. */
+void fj__mutex_lock(fj__mutex *m) {
+  int r = pthread_mutex_lock(fj__pmutex(m));
+  if (r != 0)
+    fj__fatal("mutex lock failed: %s", strerror(r));
+}
+
+void fj__mutex_unlock(fj__mutex *m) {
+  int r = pthread_mutex_unlock(fj__pmutex(m));
+  if (r != 0)
+    fj__fatal("mutex unlock failed: %s", strerror(r));
+}
+
+/* ---- the thread-local current worker ----------------------------------- */
+
+__thread struct fj__worker *fj__tls_worker __attribute__((tls_model("initial-exec")));
+
+__attribute__((noinline)) struct fj__worker *fj__this_worker(void) { return fj__tls_worker; }
+
+/* ---- stacks ------------------------------------------------------------ */
+
+int fj__stack_pages_map(size_t guard, size_t usable, char **out) {
+  /* MAP_NORESERVE: the usable range is committed page by page as the fiber
+   * touches it; a deep stack that is rarely used costs nothing. */
+  char *map = mmap(NULL, guard + usable, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
+  if (map == MAP_FAILED)
+    return FJ_ENOMEM; /* ENOMEM: memory or vm.max_map_count */
+  if (mprotect(map, guard, PROT_NONE) != 0) {
+    munmap(map, guard + usable);
+    return FJ_ENOMEM; /* splitting the mapping needs a second VMA */
+  }
+  *out = map;
+  return FJ_OK;
+}
+
+void fj__stack_pages_unmap(char *map, size_t size) {
+  if (munmap(map, size) != 0)
+    fj__fatal("munmap of a fiber stack failed: %s", strerror(errno));
+}
+
+/* ---- faults ------------------------------------------------------------ */
+
+static struct sigaction fj__previous_segv, fj__previous_bus;
+static _Atomic(fj__fault_fn) fj__fault_callback;
+static pthread_once_t fj__install_once = PTHREAD_ONCE_INIT;
+static int fj__install_result = FJ_OK;
+
+/* Alternate signal stack per worker thread; owned by that thread. */
+static __thread void *fj__altstack __attribute__((tls_model("initial-exec")));
+
+void fj__write_stderr(const char *msg, size_t n) {
+  while (n > 0) {
+    ssize_t w = write(STDERR_FILENO, msg, n);
+    if (w <= 0)
+      return;
+    msg += w;
+    n -= (size_t)w;
+  }
+}
+
+static void fj__chain(const struct sigaction *prev, int sig, siginfo_t *info, void *uc) {
+  if (prev->sa_flags & SA_SIGINFO) {
+    if (prev->sa_sigaction) {
+      prev->sa_sigaction(sig, info, uc);
+      return;
+    }
+  } else if (prev->sa_handler != SIG_DFL && prev->sa_handler != SIG_IGN) {
+    prev->sa_handler(sig);
+    return;
+  }
+  /* Default action: restore it and return; the faulting instruction runs
+   * again and the kernel kills the process with the original signal. */
+  signal(sig, SIG_DFL);
+}
+
+/* Async-signal-safe throughout: the callback promises to be, and write(2),
+ * signal and abort are. */
+static void fj__on_fault(int sig, siginfo_t *info, void *uc) {
+  char msg[512];
+  /* relaxed: set before sigaction installed us (a syscall orders it). */
+  fj__fault_fn fn = atomic_load_explicit(&fj__fault_callback, memory_order_relaxed);
+  size_t n = fn ? fn(info->si_addr, msg, sizeof msg) : 0;
+  if (n > 0) {
+    fj__write_stderr(msg, n);
+    signal(SIGABRT, SIG_DFL);
+    abort(); /* the one abort that cannot go through fj__fatal (stdio) */
+  }
+  fj__chain(sig == SIGBUS ? &fj__previous_bus : &fj__previous_segv, sig, info, uc);
+}
+
+static void fj__install(void) {
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_sigaction = fj__on_fault;
+  sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
+  sigemptyset(&sa.sa_mask);
+  if (sigaction(SIGSEGV, &sa, &fj__previous_segv) != 0 ||
+      sigaction(SIGBUS, &sa, &fj__previous_bus) != 0)
+    fj__install_result = FJ_ENOMEM; /* cannot happen for valid signals */
+}
+
+int fj__fault_handler_install(fj__fault_fn fn) {
+  /* relaxed: one handler per process, always the same fn; the signal
+   * handler is installed after this store, by a syscall. */
+  atomic_store_explicit(&fj__fault_callback, fn, memory_order_relaxed);
+  pthread_once(&fj__install_once, fj__install);
+  return fj__install_result;
+}
+
+int fj__altstack_enter(void) {
+  void *alt = mmap(NULL, FJ__ALTSTACK_SIZE, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (alt == MAP_FAILED)
+    return FJ_ENOMEM;
+  stack_t ss = {.ss_sp = alt, .ss_size = FJ__ALTSTACK_SIZE, .ss_flags = 0};
+  if (sigaltstack(&ss, NULL) != 0) {
+    munmap(alt, FJ__ALTSTACK_SIZE);
+    return FJ_ENOMEM;
+  }
+  fj__altstack = alt;
+  return FJ_OK;
+}
+
+void fj__altstack_leave(void) {
+  if (fj__altstack) {
+    stack_t ss = {.ss_sp = NULL, .ss_size = 0, .ss_flags = SS_DISABLE};
+    sigaltstack(&ss, NULL);
+    munmap(fj__altstack, FJ__ALTSTACK_SIZE);
+    fj__altstack = NULL;
+  }
+}

@@ -1,0 +1,158 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * system.c — creating and destroying the system, shutdown's quiescence
+ * check, and statistics.
+ */
+#include "system.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "atomics.h"
+#include "idle.h"
+#include "stack_guard.h"
+#include "sys/sys.h"
+#include "worker.h"
+
+static void fj__system_free(fj_system *sys, unsigned workers_inited) {
+  for (unsigned i = 0; i < workers_inited; i++)
+    fj__worker_fini(&sys->workers[i]);
+  for (unsigned p = 0; p < FJ_PRIORITY_COUNT; p++)
+    fj__inject_fini(&sys->inject[p]);
+  free(sys->workers);
+  free(sys);
+}
+
+static void fj__stop_and_join(fj_system *sys, unsigned started) {
+  /* release: pairs with the acquire in fj__loop's exit check. */
+  fj__store_release(&sys->exiting, 1);
+  fj__wake(sys, sys->num_workers);
+  for (unsigned i = 0; i < started; i++)
+    fj__thread_join(&sys->workers[i].thread);
+}
+
+/* Maps each worker's first fiber now, so a stack size that cannot be
+ * mapped is an error here rather than a degraded system later. */
+static int fj__premap_fiber(fj__worker *w) {
+  fj__fiber *f = fj__fiber_pool_get(&w->pool);
+  if (!f)
+    return FJ_ENOMEM;
+  fj__fiber_pool_put(&w->pool, f);
+  return FJ_OK;
+}
+
+int fj__system_create(const fj_config *cfg, fj_system **out) {
+  fj_system *sys = calloc(1, sizeof *sys);
+  if (!sys)
+    return FJ_ENOMEM;
+  sys->cfg = *cfg;
+  sys->num_workers = cfg->num_workers;
+  FJ__ASSERT(sys->num_workers >= 1);
+  atomic_init(&sys->wake_seq, 0);
+  atomic_init(&sys->sleepers, 0);
+  atomic_init(&sys->spinning, 0);
+  atomic_init(&sys->stopping, 0);
+  atomic_init(&sys->exiting, 0);
+  atomic_init(&sys->fibers_live, 0);
+  for (unsigned p = 0; p < FJ_PRIORITY_COUNT; p++) {
+    int r = fj__inject_init(&sys->inject[p]);
+    if (r != FJ_OK) {
+      while (p--)
+        fj__inject_fini(&sys->inject[p]);
+      free(sys);
+      return r;
+    }
+  }
+  /* aligned_alloc wants a size that is a multiple of the alignment. */
+  size_t bytes = sizeof(fj__worker) * sys->num_workers;
+  bytes = (bytes + FJ__CACHE_LINE - 1) / FJ__CACHE_LINE * FJ__CACHE_LINE;
+  sys->workers = aligned_alloc(FJ__CACHE_LINE, bytes);
+  if (!sys->workers) {
+    fj__system_free(sys, 0);
+    return FJ_ENOMEM;
+  }
+  for (unsigned i = 0; i < sys->num_workers; i++) {
+    int r = fj__worker_init(&sys->workers[i], sys, i);
+    if (r != FJ_OK) {
+      fj__system_free(sys, i);
+      return r;
+    }
+    if (cfg->enable_yielding && (r = fj__premap_fiber(&sys->workers[i])) != FJ_OK) {
+      fj__system_free(sys, i + 1);
+      return r;
+    }
+  }
+  if (cfg->enable_yielding) {
+    int r = fj__stack_guard_install(fj__worker_running_fiber);
+    if (r != FJ_OK) {
+      fj__system_free(sys, sys->num_workers);
+      return r;
+    }
+  }
+  for (unsigned i = 0; i < sys->num_workers; i++) {
+    int r = fj__thread_start(&sys->workers[i].thread, fj__worker_main, &sys->workers[i]);
+    if (r != FJ_OK) {
+      fj__stop_and_join(sys, i);
+      fj__system_free(sys, sys->num_workers);
+      return r;
+    }
+  }
+  *out = sys;
+  return FJ_OK;
+}
+
+/*
+ * True when no job is queued, running or suspended.  Jobs only come from
+ * external submissions (frozen: `stopping` is set, and `external` was
+ * summed under the queue locks after that) and from running jobs.
+ * We read every worker's `completed` first, then every `spawned`: a job is
+ * counted as spawned before it can complete, and its completion is
+ * published (release) after all of its own spawns, so
+ *   completed_read <= completed(t) <= spawned(t) + external <= spawned_read + external
+ * for the instant t between the two passes.  Equality means nothing was
+ * unfinished at t, and nothing can create work after that.
+ */
+static bool fj__system_quiescent(fj_system *sys, uint64_t external) {
+  uint64_t completed = 0, spawned = 0;
+  for (unsigned i = 0; i < sys->num_workers; i++)
+    completed += fj__load_acquire(&sys->workers[i].completed); /* pairs with fj__run_job */
+  for (unsigned i = 0; i < sys->num_workers; i++)
+    spawned += fj__load_acquire(&sys->workers[i].spawned); /* pairs with fj__spawn */
+  FJ__ASSERT(completed <= spawned + external);
+  return completed == spawned + external;
+}
+
+void fj__system_destroy(fj_system *sys) {
+  uint64_t external = 0;
+  for (unsigned p = 0; p < FJ_PRIORITY_COUNT; p++) {
+    fj__mutex_lock(&sys->inject[p].lock);
+    /* Under the lock for the locked path; seq_cst for the fast path's
+     * pair (see fj__submit_fast). */
+    fj__store_seq_cst(&sys->stopping, 1);
+    external += sys->inject[p].pushed; /* final: no locked push after stopping */
+    fj__mutex_unlock(&sys->inject[p].lock);
+  }
+  /* seq_cst: the other half of the pair described at fj__submit_fast. */
+  for (unsigned p = 0; p < FJ_PRIORITY_COUNT; p++)
+    external += fj__load_seq_cst(&sys->inject[p].fast.tail);
+  /* Drain: the workers keep running everything already submitted and
+   * whatever it spawns.  Shutdown is rare, so a short poll is fine here. */
+  while (!fj__system_quiescent(sys, external))
+    fj__sleep_ns(FJ__DRAIN_POLL_NS);
+  fj__stop_and_join(sys, sys->num_workers);
+  fj__system_free(sys, sys->num_workers);
+}
+
+void fj__system_stats(const fj_system *sys, fj_stats *out) {
+  memset(out, 0, sizeof *out);
+  for (unsigned i = 0; i < sys->num_workers; i++) {
+    fj__worker *w = &sys->workers[i];
+    out->jobs_run += fj__load_relaxed(&w->completed);
+    out->jobs_stolen += fj__load_relaxed(&w->stolen);
+    out->yields += fj__load_relaxed(&w->yields);
+    out->waits_suspended += fj__load_relaxed(&w->waits);
+    out->fibers_created += fj__load_relaxed(&w->pool.created);
+    out->fibers_pooled += fj__load_relaxed(&w->pool.pooled);
+  }
+  out->fibers_live = fj__load_relaxed(&((fj_system *)sys)->fibers_live);
+}

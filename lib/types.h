@@ -1,0 +1,114 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * types.h — the structs every scheduling file shares: the system, its
+ * workers, and the context handed to a job.  Types only; the functions that
+ * work on them live one concern per file (docs/design.md has the map).
+ *
+ * Fields of a worker are owned by the worker's own thread unless they say
+ * otherwise.  The deques are the only structures other threads touch (they
+ * steal from them); the statistics are single-writer atomics others may
+ * read.  The system's fields are immutable after creation except the
+ * atomics, whose protocols idle.h, submit.c and system.c describe.
+ */
+#ifndef FJ_TYPES_H
+#define FJ_TYPES_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "counter.h"
+#include "deque.h"
+#include "fiber.h"
+#include "fiber_pool.h"
+#include "fiberjob.h"
+#include "inject_queue.h"
+#include "internal.h"
+#include "item.h"
+#include "list.h"
+#include "sys/sys.h"
+
+/* What the fiber that just left wants done once it is off its stack. */
+typedef enum fj__leave {
+  FJ__LEAVE_NONE,   /* nothing: it is the thread's own stack at start-up */
+  FJ__LEAVE_YIELD,  /* queue it at the back of the worker's yield queue */
+  FJ__LEAVE_WAIT,   /* park it on leave_node->counter */
+  FJ__LEAVE_RETIRE, /* its stack is free: back to the pool */
+} fj__leave;
+
+typedef struct fj__worker {
+  struct fj_system *sys; /* immutable */
+  unsigned index;        /* immutable */
+
+  fj__deque deque[FJ_PRIORITY_COUNT]; /* owner pushes/pops; anyone steals */
+  fj__fifo yieldq[FJ_PRIORITY_COUNT]; /* yielded fibers, through ->link */
+  fj__fiber_pool pool;
+  fj__fiber thread_fiber; /* the OS thread's own stack */
+  fj__fiber *current;     /* running now; also read by the fault handler */
+
+  /* Hand-over from the fiber that leaves to the code right after the
+   * switch, on the same thread (see fj__after_switch).  Set and cleared
+   * by the switch only: `leaving` is non-NULL exactly between the two. */
+  fj__fiber *leaving;
+  fj__leave leave;
+  fj__waiter *leave_node;
+
+  /* A job picked before a switch, for the blank fiber that runs it (or an
+   * item put back when its deque could not grow).  Taken by the next pick. */
+  fj__item handoff;
+  unsigned handoff_prio;
+  bool has_handoff;
+
+  struct fj_ctx *cur_ctx; /* job running now, for fj_current_ctx */
+  bool turn_yield;        /* next pick favours the yield queue (fairness) */
+  uint32_t rng;           /* victim choice */
+  fj__item *take_buf;     /* scratch for taking from the inject queues */
+  /* Finished jobs whose counter decrement is held back (see run.h):
+   * `finished` jobs of counter `finished_counter`. */
+  fj_counter *finished_counter;
+  size_t finished;
+  fj__counter_cache counters; /* freed counters for reuse */
+
+  /* Single-writer statistics (see fj__stat_add).  spawned and completed
+   * also drive shutdown's quiescence check and use release stores. */
+  _Atomic uint64_t spawned, completed, stolen, yields, waits;
+
+  fj__thread thread;
+} fj__worker;
+
+/* The context handed to a job.  It lives on the stack that runs the job
+ * (a fiber's, or the worker thread's with enable_yielding = 0). */
+struct fj_ctx {
+  struct fj_system *sys;
+  fj__worker *worker; /* updated whenever the job resumes on another worker */
+  fj__fiber *fiber;   /* NULL with enable_yielding = 0 */
+  unsigned prio;
+};
+
+struct fj_system {
+  fj_config cfg;          /* validated copy; immutable */
+  unsigned num_workers;   /* immutable */
+  fj__worker *workers;    /* immutable array */
+  fj__inject_queue inject[FJ_PRIORITY_COUNT];
+
+  /* Idle protocol: a worker about to sleep increments `sleepers`, re-checks
+   * for work, then sleeps on `wake_seq`; whoever publishes work that needs
+   * a sleeper increments `wake_seq` and wakes.  See fj__notify. */
+  _Alignas(FJ__CACHE_LINE) _Atomic uint32_t wake_seq;
+  _Atomic uint32_t sleepers;
+  /* Idle workers still awake and looking for work.  While one is, nobody
+   * needs waking: it will find new work itself (see fj__notify). */
+  _Atomic uint32_t spinning;
+
+  /* Shutdown: `stopping` is set under every inject lock, so no locked
+   * submission lands after it; the lock-free path pairs with it through
+   * the fast ring's tail (see fj__submit_fast). */
+  _Alignas(FJ__CACHE_LINE) _Atomic int stopping;
+
+  /* Tells idle workers to leave. */
+  _Alignas(FJ__CACHE_LINE) _Atomic int exiting;
+
+  _Atomic uint64_t fibers_live; /* gauge shared by the worker pools */
+};
+
+#endif

@@ -1,0 +1,163 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * wait.c — yield, the fiber wait that parks on a counter, and the wait that
+ * runs other jobs on its own stack (no fibers, or none could be mapped).
+ *
+ * A yield looks only at local work of the same or higher priority and never
+ * steals, so it stays cheap and returns at once when nothing else is ready.
+ * A wait first runs, right on its own stack, the jobs it waits for while
+ * they are what the worker would pick next anyway (no switch, no fiber);
+ * anything else parks the fiber.
+ */
+#include "wait.h"
+
+#include "atomics.h"
+#include "pick.h"
+#include "run.h"
+#include "switch.h"
+#include "worker.h"
+
+/* True when nothing new (deque or inject queue) is ready at priority <= top,
+ * and no yielded fiber waits at a strictly higher priority than top. */
+static bool fj__nothing_new_upto(const fj__worker *w, unsigned top) {
+  for (unsigned p = 0; p <= top; p++) {
+    if (fj__deque_size_hint(&w->deque[p]) > 0 ||
+        fj__inject_size_hint(&w->sys->inject[p]) > 0 ||
+        (p < top && !fj__fifo_empty(&w->yieldq[p])))
+      return false;
+  }
+  return !w->has_handoff;
+}
+
+/* The fiber to switch to for a picked item: the item's own fiber, or a
+ * blank one that will run the job first thing.  NULL: no fiber could be
+ * mapped (the item is still the caller's). */
+static fj__fiber *fj__target_for(fj__worker *w, const fj__item *it, unsigned prio) {
+  if (!it->fn)
+    return fj__item_fiber(it);
+  fj__fiber *f = fj__worker_blank_fiber(w);
+  if (f) {
+    FJ__ASSERT(!w->has_handoff);
+    w->handoff = *it;
+    w->handoff_prio = prio;
+    w->has_handoff = true;
+  }
+  return f;
+}
+
+int fj__yield(fj_ctx *ctx) {
+  fj__fiber *self = ctx->fiber;
+  if (!self) {
+    fj__thread_yield();
+    return FJ_OK;
+  }
+  fj__worker *w = ctx->worker;
+  fj__item it;
+  unsigned prio = ctx->prio;
+  /* Fast path, the steady state of fibers taking turns: no new work at our
+   * priority or above, so the next yielded fiber of our priority runs. */
+  if (fj__nothing_new_upto(w, prio)) {
+    fj__fiber *to = fj__fiber_of_link(fj__fifo_pop(&w->yieldq[prio]));
+    if (!to)
+      return FJ_OK; /* nothing else ready: carry on */
+    w->turn_yield = false;
+    fj__stat_add(&w->yields, 1);
+    fj__switch_to(w, self, to, FJ__LEAVE_YIELD, NULL);
+    return FJ_OK;
+  }
+  if (!fj__pick(w, &it, &prio, FJ__PICK_FOR_YIELD, ctx->prio))
+    return FJ_OK; /* nothing else ready: carry on */
+  fj__fiber *to = fj__target_for(w, &it, prio);
+  if (!to) {
+    fj__unpick(w, &it, prio);
+    return FJ_ENOMEM;
+  }
+  fj__stat_add(&w->yields, 1);
+  fj__switch_to(w, self, to, FJ__LEAVE_YIELD, NULL);
+  return FJ_OK;
+}
+
+/* Whether a waiting job may run another job nested on its stack: it keeps
+ * a quarter of the stack free, at least FJ__NEST_RESERVE_MIN. */
+static bool fj__stack_has_room(const fj__fiber *stack) {
+  char probe;
+  size_t size = (size_t)(stack->stack.hi - stack->stack.lo);
+  size_t reserve = size / 4 > FJ__NEST_RESERVE_MIN ? size / 4 : FJ__NEST_RESERVE_MIN;
+  return (size_t)(&probe - stack->stack.lo) > reserve;
+}
+
+/* Waiting without parking: run other jobs on this stack until c is zero.
+ * The mode for enable_yielding = 0, and the fallback when no fiber stack
+ * can be mapped.  Sleeps on the counter briefly when there is nothing to
+ * run, since new work may arrive for this thread meanwhile. */
+static int fj__wait_running_jobs(fj_ctx *ctx, fj_counter *c) {
+  for (;;) {
+    fj__worker *w = ctx->worker;
+    fj__flush_finished(w); /* c may be the counter held back */
+    if (fj__counter_pending(c) == 0)
+      break;
+    fj__item it;
+    unsigned prio;
+    /* Each job run here nests on this stack; when it runs low, stop taking
+     * new work and just wait (other workers, or the jobs below us once they
+     * resume, carry on). */
+    if (!fj__stack_has_room(ctx->fiber ? ctx->fiber : &w->thread_fiber) ||
+        !fj__pick(w, &it, &prio, FJ__PICK_ANY, FJ_PRIORITY_LOW)) {
+      fj__counter_wait_thread(c, FJ__WAIT_POLL_NS);
+      continue;
+    }
+    if (it.fn) {
+      w = fj__run_job(w, ctx->fiber, &it, prio);
+      fj__finish_now(w, it.counter);
+    } else if (ctx->fiber) {
+      /* A ready fiber (fallback mode only): let it run, come back later. */
+      fj__stat_add(&w->yields, 1);
+      fj__switch_to(w, ctx->fiber, fj__item_fiber(&it), FJ__LEAVE_YIELD, NULL);
+    } else {
+      fj__unpick(w, &it, prio); /* cannot happen without fibers */
+    }
+  }
+  return FJ_OK;
+}
+
+int fj__wait(fj_ctx *ctx, fj_counter *c) {
+  fj__flush_finished(ctx->worker); /* c may be the counter held back */
+  if (fj__counter_pending(c) == 0)
+    return FJ_OK;
+  fj__fiber *self = ctx->fiber;
+  if (!self)
+    return fj__wait_running_jobs(ctx, c);
+  fj__worker *w;
+  fj__item it;
+  unsigned prio;
+  fj__fiber *to;
+  bool picked;
+  /* While the next job this worker would pick anyway is one of the jobs we
+   * wait for, run it right here: no switch, no extra fiber.  It cannot add
+   * a dependency (we need it to finish in any case), and the reserve keeps
+   * nesting off the guard page; anything else parks this fiber. */
+  for (;;) {
+    w = ctx->worker;
+    picked = fj__pick(w, &it, &prio, FJ__PICK_ANY, FJ_PRIORITY_LOW);
+    if (!picked || !it.fn || it.counter != c || !fj__stack_has_room(self))
+      break;
+    w = fj__run_job(w, self, &it, prio);
+    fj__finish_now(w, it.counter);
+    if (fj__counter_pending(c) == 0)
+      return FJ_OK;
+  }
+  if (picked) {
+    to = fj__target_for(w, &it, prio);
+    if (!to)
+      fj__unpick(w, &it, prio);
+  } else {
+    to = fj__worker_blank_fiber(w); /* continues the loop (and sleeps if idle) */
+  }
+  if (!to)
+    return fj__wait_running_jobs(ctx, c);
+  fj__waiter node = {.fiber = self, .counter = c};
+  atomic_init(&node.done, 0);
+  fj__stat_add(&w->waits, 1);
+  fj__switch_to(w, self, to, FJ__LEAVE_WAIT, &node);
+  return FJ_OK;
+}
