@@ -203,8 +203,19 @@ def test_map_submits_one_job_per_chunk():
     with fiberjob.FiberExecutor(2) as ex:
         with pytest.raises(ValueError):     # as ProcessPoolExecutor (threads ignore it)
             ex.map(square, [1], chunksize=0)
+        js = ex.system
+        calls = []
+        real_submit = js._submit
+
+        def spy(submit, target, jobs, *rest, **kw):
+            jobs = list(jobs)
+            calls.append((submit, len(jobs)))
+            return real_submit(submit, target, jobs, *rest, **kw)
+
+        js._submit = spy
         assert list(ex.map(square, range(100), chunksize=8)) == [x * x for x in range(100)]
-        assert ex.system.stats().jobs_run == 13    # ceil(100 / 8) jobs, one call
+        from fiberjob._ffi import lib
+        assert calls == [(lib.fj_run_jobs, 13)]     # ceil(100 / 8) jobs in one call
 
 
 def test_config_goes_to_the_job_system():
