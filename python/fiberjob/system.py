@@ -121,6 +121,10 @@ class JobSystem:
         self._keep.clear()
         _live_systems.discard(self)
         bury_ready()
+        # Destroy ran every submitted job, so this finds nothing unless a job
+        # was lost; its Future then fails rather than staying pending.
+        self._pending.fail_all(lambda: ShutdownError(
+            detail="the JobSystem closed before this job ran"))
         if raise_errors:
             with self._lock:
                 errors, self._unreported = self._unreported, []

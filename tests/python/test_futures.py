@@ -168,6 +168,24 @@ def test_yield_own_counter_future_is_a_value_error(js):
     c.wait()
 
 
+def test_yield_pending_future_of_another_system(make_system):
+    a, b = make_system(), make_system(workers=1)
+    job, started, ev = blocker()
+    b.run(job)
+    started.wait()
+    other = b.submit(lambda ctx: "b")       # pending: b's only worker is held
+
+    def waiter(ctx):
+        try:
+            yield other
+        except fiberjob.WrongSystemError:
+            return "wrong system"
+
+    assert a.submit(waiter).result(timeout=T) == "wrong system"
+    ev.set()
+    assert other.result(timeout=T) == "b"
+
+
 def test_cancel_before_start_skips_the_job(js1):
     job, started, ev = blocker()
     js1.run(job)
@@ -212,6 +230,17 @@ def test_future_jobs_finish_during_close(make_system):
     threading.Timer(0.05, ev.set).start()
     js.close()               # runs every submitted job, so no Future stays pending
     assert [f.result(timeout=0) for f in fs] == list(range(100))
+
+
+def test_close_fails_a_future_whose_job_never_ran(make_system):
+    # Stands in for a job the system lost (none should be): its Future is
+    # still in the pending table when close() has run every job.
+    js = make_system()
+    lost = cf.Future()
+    js._pending.sinks[-1] = lost
+    js.close()
+    assert isinstance(lost.exception(timeout=0), fiberjob.ShutdownError)
+    assert "closed before this job ran" in str(lost.exception())
 
 
 FORK_CHILD = textwrap.dedent("""
