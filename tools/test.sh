@@ -3,8 +3,9 @@
 # The README's test command: installs the Debian packages, builds, and runs
 # every test — the C suite, the Python suite, the C suite again under
 # ASan+UBSan and under TSan (fiber annotations compiled in), a valgrind run,
-# and the C suite cross-built for aarch64 and run under qemu-user.  Exits
-# nonzero on the first failure.  Safe to rerun.
+# the C suite cross-built for aarch64 and run under qemu-user, and a minute
+# of libFuzzer on job graphs.  Exits nonzero on the first failure.  Safe to
+# rerun.
 #   bash tools/test.sh            everything
 #   bash tools/test.sh quick      normal build only (C and Python suites)
 set -euo pipefail
@@ -62,5 +63,25 @@ meson test -C build --setup valgrind --print-errorlogs --no-suite install --no-s
 step "aarch64 under qemu-user: C suite"
 setup build-aarch64 --cross-file tools/cross/aarch64-linux-gnu.ini -Dtests=true -Dpython=disabled
 FJ_TEST_SCALE=4 meson test -C build-aarch64 --print-errorlogs
+
+# libFuzzer: a clang build with ASan+UBSan (tests/fuzz/meson.build), the
+# job-graph target run for a bounded time from the seed corpus in the repo.
+# New inputs go to a scratch corpus in the build directory; a crash, a
+# failed check (abort) or a hang past -timeout fails the run and leaves its
+# reproducer in build-fuzz/ (replay it: build/tests/fuzz/fuzz_replay FILE).
+step "libFuzzer: job graphs (60 s)"
+CC=clang setup build-fuzz -Dfuzz=true -Dtests=false -Dpython=false \
+  -Db_sanitize=address,undefined -Db_lundef=false
+mkdir -p build-fuzz/corpus
+if ! ASAN_OPTIONS=detect_leaks=1:allow_user_segv_handler=1 \
+     UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+     build-fuzz/tests/fuzz/fuzz_job_graph build-fuzz/corpus tests/fuzz/corpus \
+       -max_total_time=60 -timeout=20 -max_len=512 -print_final_stats=1 \
+       -artifact_prefix=build-fuzz/ >build-fuzz/fuzz.log 2>&1; then
+  tail -n 80 build-fuzz/fuzz.log
+  echo "libFuzzer found a failure (full log: build-fuzz/fuzz.log)"
+  exit 1
+fi
+grep -E '^(Done|stat::(number_of_executed_units|new_units_added|peak_rss_mb))' build-fuzz/fuzz.log
 
 step "all tests passed"
