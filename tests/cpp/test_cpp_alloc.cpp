@@ -1,0 +1,92 @@
+// SPDX-License-Identifier: MIT
+/*
+ * test_cpp_alloc.cpp — small job callables cost no heap allocation once the
+ * box cache is warm: single jobs from a plain thread, fork-join spawns, and
+ * small spawn_many batches.  Counts every operator new in the program: a
+ * warm system stays within a bound that does not grow with the job count.
+ */
+#include <new>
+
+#include "check.hpp"
+
+static std::atomic<long> news{0};
+
+void *operator new(std::size_t n) {
+  news.fetch_add(1, std::memory_order_relaxed);
+  if (void *p = std::malloc(n ? n : 1))
+    return p;
+  throw std::bad_alloc();
+}
+void *operator new(std::size_t n, const std::nothrow_t &) noexcept {
+  news.fetch_add(1, std::memory_order_relaxed);
+  return std::malloc(n ? n : 1);
+}
+void operator delete(void *p) noexcept { std::free(p); }
+void operator delete(void *p, std::size_t) noexcept { std::free(p); }
+void operator delete(void *p, const std::nothrow_t &) noexcept { std::free(p); }
+
+// One round: 256 small jobs from this thread, a fork-join tree, and
+// spawn_many batches of 10 with a three-pointer callable.
+static void round(fj::System &sys, fj::Counter &c, std::atomic<long> &sink) {
+  for (int i = 0; i < 256; i++)
+    sys.run(c, [&sink, i](fj::Ctx &) { sink += i; });
+  sys.run(c, [&sink](fj::Ctx &ctx) { sink += test_fib(ctx, 12); });
+  sys.run(c, [&sink](fj::Ctx &ctx) {
+    for (int k = 0; k < 20; k++) {
+      long part[10] = {0};
+      long base = k;
+      fj::Counter kids(ctx);
+      ctx.spawn_many(kids, 10, [&part, &sink, base](fj::Ctx &, std::size_t i) {
+        part[i] = base + (long)i;
+        (void)sink;
+      });
+      ctx.wait(kids);
+      for (long v : part)
+        sink += v;
+    }
+  });
+  c.wait();
+}
+
+static void steady_state(unsigned workers, int yielding) {
+  fj::System sys = make_system(workers, yielding);
+  fj::Counter c(sys);
+  std::atomic<long> sink{0};
+  // Warm-up: the caches and the shared depot fill up.
+  for (int r = 0; r < 40; r++)
+    round(sys, c, sink);
+  // Blocks are never lost, only held by some thread's cache (at most
+  // kBoxThreadMax each) or the depot, so a warm system allocates a bounded
+  // number of further blocks however many jobs run: far fewer than one per
+  // job.  The bound: every thread's cache (workers + this one) topped up
+  // once more, and one batch in flight.
+  const long rounds = test_scaled(200);
+  const long jobs = rounds * (256 + 2 + 20);
+  const long bound = (long)(workers + 1) * fj::detail::kBoxThreadMax + fj::detail::kBoxBatch;
+  long before = news.load();
+  long expect = sink.load();
+  for (long r = 0; r < rounds; r++)
+    round(sys, c, sink);
+  long after = news.load();
+  CHECK(sink.load() > expect);
+  if (after - before > bound || (rounds >= 100 && after - before > jobs / 20)) {
+    std::fprintf(stderr, "%ld operator new calls for %ld jobs (bound %ld), %u workers\n",
+                 after - before, jobs, bound, workers);
+    std::exit(1);
+  }
+}
+
+int main() {
+  if (std::getenv("FJ_UNDER_VALGRIND")) {
+    std::printf("test_cpp_alloc: skipped (valgrind replaces operator new)\n");
+    return 77; // meson: skipped
+  }
+  FOR_EACH_SETUP(steady_state);
+  // The counting operator new is the one in use.
+  long before = news.load();
+  int *volatile p = new int(1);
+  delete p;
+  CHECK_EQ(news.load() - before, 1);
+  std::printf("test_cpp_alloc: ok\n");
+  return 0;
+}

@@ -1,0 +1,183 @@
+// SPDX-License-Identifier: MIT
+/*
+ * test_cpp_exceptions.cpp — exceptions thrown by jobs reach the waiter:
+ * from leaves and inner jobs of a recursion, through Ctx::wait and
+ * Counter::wait/wait_for; the first is kept and later ones dropped and
+ * counted; other jobs keep running; a counter is reusable afterwards; a job
+ * may yield and wait inside a catch block and during unwinding.
+ */
+#include <stdexcept>
+#include <thread>
+
+#include "check.hpp"
+
+// A binary tree of jobs; the leaf numbered `bad` throws.  Inner jobs do not
+// catch: the leaf's exception climbs through every Ctx::wait to the root.
+static long tree(fj::Ctx &ctx, long id, int depth, long bad) {
+  if (depth == 0) {
+    if (id == bad)
+      throw JobFailure{id};
+    return 1;
+  }
+  long a = 0, b = 0;
+  fj::Counter c(ctx);
+  ctx.spawn(c, [&a, id, depth, bad](fj::Ctx &sub) { a = tree(sub, 2 * id, depth - 1, bad); });
+  ctx.spawn(c, [&b, id, depth, bad](fj::Ctx &sub) { b = tree(sub, 2 * id + 1, depth - 1, bad); });
+  ctx.wait(c);
+  return a + b;
+}
+
+static void from_leaf_and_inner(unsigned workers, int yielding) {
+  fj::System sys = make_system(workers, yielding);
+  fj::Counter c(sys);
+  const int depth = 8; // leaves are 256..511
+  for (long bad : {256L, 300L, 511L}) {
+    long got = 0;
+    sys.run(c, [bad](fj::Ctx &ctx) { tree(ctx, 1, depth, bad); });
+    CHECK_JOB_FAILURE(c.wait(), got);
+    CHECK_EQ(got, bad);
+  }
+  // No leaf throws: the counter is reusable and nothing is rethrown.
+  long sum = 0;
+  sys.run(c, [&sum](fj::Ctx &ctx) { sum = tree(ctx, 1, depth, -1); });
+  c.wait();
+  CHECK_EQ(sum, 256);
+
+  // An inner job throws after its children finished; a standard exception
+  // keeps its type and message.
+  sys.run(c, [](fj::Ctx &ctx) {
+    fj::Counter kids(ctx);
+    ctx.spawn_many(kids, 4, [](fj::Ctx &, std::size_t) {});
+    ctx.wait(kids);
+    throw std::runtime_error("inner failed");
+  });
+  bool caught = false;
+  try {
+    c.wait();
+  } catch (const std::runtime_error &e) {
+    caught = std::strcmp(e.what(), "inner failed") == 0;
+  }
+  CHECK(caught);
+}
+
+// Several jobs throw: one exception reaches the waiter, the others are
+// dropped and counted, and every job still ran.
+static void first_kept_rest_dropped(unsigned workers, int yielding) {
+  fj::System sys = make_system(workers, yielding);
+  fj::Counter c(sys);
+  std::atomic<long> ran{0};
+  sys.run_many(c, 100, [&ran](fj::Ctx &, std::size_t i) {
+    ran++;
+    if (i % 10 == 0)
+      throw JobFailure{(long)i};
+  });
+  long got = -1;
+  CHECK_JOB_FAILURE(c.wait(), got);
+  CHECK(got % 10 == 0 && got < 100);
+  CHECK_EQ(ran.load(), 100);
+  CHECK_EQ(c.value(), 0);
+  CHECK_EQ(c.dropped_exceptions(), 9);
+  c.wait(); // cleared by the first wait
+
+  // Reuse after the exception, both ways.
+  sys.run(c, [&ran] { ran++; });
+  c.wait();
+  CHECK_EQ(ran.load(), 101);
+  sys.run(c, [] { throw JobFailure{5}; });
+  CHECK_JOB_FAILURE(c.wait(), got);
+  CHECK_EQ(got, 5);
+  CHECK_EQ(c.dropped_exceptions(), 9);
+}
+
+static void wait_for(unsigned workers, int yielding) {
+  fj::System sys = make_system(workers, yielding);
+  fj::Counter c(sys);
+  std::atomic<int> gate{0};
+  sys.run(c, [&gate] {
+    while (!gate.load())
+      std::this_thread::yield();
+    throw JobFailure{77};
+  });
+  // The job cannot finish before the gate opens, however slow the machine.
+  CHECK(!c.wait_for(std::chrono::microseconds(200)));
+  CHECK(!c.wait_for(std::chrono::nanoseconds(-5)));
+  gate = 1;
+  long got = 0;
+  CHECK_JOB_FAILURE(c.wait_for(std::chrono::hours(1)), got);
+  CHECK_EQ(got, 77);
+  CHECK(c.wait_for(std::chrono::hours(1)));
+}
+
+// A job keeps its caught exception across yields and waits (it may resume
+// on another worker, where other jobs threw and caught meanwhile) and can
+// rethrow it afterwards; a counter destroyed during unwinding waits for
+// its jobs first.
+static void suspend_with_exception(unsigned workers, int yielding) {
+  fj::System sys = make_system(workers, yielding);
+  fj::Counter c(sys);
+  const long rounds = test_scaled(200);
+  std::atomic<long> noise{0};
+  sys.run_many(c, 8, [&noise, rounds](fj::Ctx &ctx, std::size_t i) {
+    for (long r = 0; r < rounds; r++) {
+      try {
+        throw JobFailure{(long)i};
+      } catch (const JobFailure &) {
+        ctx.yield();
+        noise++;
+      }
+    }
+  });
+  sys.run(c, [rounds](fj::Ctx &ctx) {
+    try {
+      throw JobFailure{1234};
+    } catch (...) {
+      for (long r = 0; r < rounds; r++) {
+        ctx.yield();
+        fj::Counter kids(ctx);
+        ctx.spawn(kids, [] {});
+        ctx.wait(kids);
+      }
+      CHECK(std::current_exception() != nullptr);
+      throw; // the original exception, still owned by this job
+    }
+  });
+  long got = 0;
+  CHECK_JOB_FAILURE(c.wait(), got);
+  CHECK_EQ(got, 1234);
+  CHECK_EQ(noise.load(), 8 * rounds);
+  CHECK_EQ(c.dropped_exceptions(), 0);
+
+  std::atomic<long> children_done{0};
+  sys.run(c, [&children_done](fj::Ctx &ctx) {
+    long local = 0;
+    fj::Counter kids(ctx);
+    ctx.spawn_many(kids, 4, [&local, &children_done](fj::Ctx &sub, std::size_t) {
+      sub.yield();
+      __atomic_fetch_add(&local, 1, __ATOMIC_RELAXED);
+      children_done++;
+    });
+    throw JobFailure{-1}; // ~Counter waits for the four before `local` dies
+  });
+  CHECK_JOB_FAILURE(c.wait(), got);
+  CHECK_EQ(got, -1);
+  CHECK_EQ(children_done.load(), 4);
+  CHECK_EQ(std::uncaught_exceptions(), 0);
+}
+
+// Errors of the C API inside a job travel the same way.
+static void error_inside_job(unsigned workers, int yielding) {
+  fj::System sys = make_system(workers, yielding);
+  fj::Counter c(sys);
+  sys.run(c, [&c](fj::Ctx &ctx) { ctx.wait(c); });
+  CHECK_ERROR(c.wait(), FJ_EDEADLK);
+}
+
+int main() {
+  FOR_EACH_SETUP(from_leaf_and_inner);
+  FOR_EACH_SETUP(first_kept_rest_dropped);
+  FOR_EACH_SETUP(wait_for);
+  FOR_EACH_SETUP(suspend_with_exception);
+  FOR_EACH_SETUP(error_inside_job);
+  std::printf("test_cpp_exceptions: ok\n");
+  return 0;
+}
