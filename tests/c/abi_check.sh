@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: MIT
 # Installs the build into a scratch DESTDIR, then builds a tiny C and a tiny
 # C++ program through `pkg-config fiberjob` and runs them; checks the header
-# compiles cleanly as strict C and C++, that the README's example builds and
-# runs, and that the library exports only fj_ symbols.
+# compiles cleanly as strict C and C++, that fiberjob.hpp is installed beside
+# it and compiles as strict C++17, that the README's C and C++ examples build
+# and run, and that the library exports only fj_ symbols.
 #   Usage: abi_check.sh <build dir> <source dir>
 #
 # Cross builds: tests/meson.build names the target's tools from the cross
@@ -79,6 +80,32 @@ awk '/^```c$/ {on=1; next} /^```$/ {on=0} on' "$src/README.md" >"$scratch/readme
 [ -s "$scratch/readme.c" ] || fail "no C example in README.md"
 $CC -std=c11 -Wall -Wextra "$scratch/readme.c" -o "$scratch/readme" $flags
 run "$scratch/readme" | grep -q "fib(25) = 75025" || fail "README example failed"
+
+# The C++ layer: installed beside the C header, compiles alone under strict
+# C++17 (natively also with clang++), and the README's C++ example builds
+# through pkg-config and runs: fib, and an exception reaching the waiter.
+hpp=$(find "$scratch/root" -name fiberjob.hpp | head -n1)
+[ -n "$hpp" ] || fail "fiberjob.hpp was not installed"
+[ "$(dirname "$hpp")" = "$(dirname "$(find "$scratch/root" -name fiberjob.h | head -n1)")" ] ||
+  fail "fiberjob.hpp is not installed beside fiberjob.h"
+if [ -n "$CXX" ]; then
+  echo '#include <fiberjob.hpp>' >"$scratch/hpp.cpp"
+  cxxs="$CXX"
+  [ -z "$RUN" ] && command -v clang++ >/dev/null && cxxs="$CXX|clang++"
+  old_ifs=$IFS; IFS='|'
+  for cxx in $cxxs; do
+    IFS=$old_ifs
+    $cxx -std=c++17 -Wall -Wextra -Werror -pedantic -Wshadow -Wconversion -c "$scratch/hpp.cpp" \
+      -o /dev/null $(pkg-config --cflags fiberjob) || fail "fiberjob.hpp does not compile with $cxx"
+  done
+  IFS=$old_ifs
+  awk '/^```cpp$/ {on=1; next} /^```$/ {on=0} on' "$src/README.md" >"$scratch/readme.cpp"
+  [ -s "$scratch/readme.cpp" ] || fail "no C++ example in README.md"
+  $CXX -std=c++17 -Wall -Wextra -Werror "$scratch/readme.cpp" -o "$scratch/readme_cpp" $flags
+  out=$(run "$scratch/readme_cpp")
+  echo "$out" | grep -q "fib(25) = 75025" || fail "README C++ example: wrong fib"
+  echo "$out" | grep -q "caught: job failed" || fail "README C++ example: the exception did not reach the waiter"
+fi
 
 others=$($NM -D --defined-only "$lib" | awk '{print $3}' | grep -v '^fj_' || true)
 [ -z "$others" ] || fail "exports other than fj_: $others"
