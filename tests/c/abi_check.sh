@@ -90,15 +90,13 @@ hpp=$(find "$scratch/root" -name fiberjob.hpp | head -n1)
   fail "fiberjob.hpp is not installed beside fiberjob.h"
 if [ -n "$CXX" ]; then
   echo '#include <fiberjob.hpp>' >"$scratch/hpp.cpp"
-  cxxs="$CXX"
-  [ -z "$RUN" ] && command -v clang++ >/dev/null && cxxs="$CXX|clang++"
-  old_ifs=$IFS; IFS='|'
-  for cxx in $cxxs; do
-    IFS=$old_ifs
-    $cxx -std=c++17 -Wall -Wextra -Werror -pedantic -Wshadow -Wconversion -c "$scratch/hpp.cpp" \
-      -o /dev/null $(pkg-config --cflags fiberjob) || fail "fiberjob.hpp does not compile with $cxx"
-  done
-  IFS=$old_ifs
+  # check_hpp <compiler command...>
+  check_hpp() {
+    "$@" -std=c++17 -Wall -Wextra -Werror -pedantic -Wshadow -Wconversion -c "$scratch/hpp.cpp" \
+      -o /dev/null $(pkg-config --cflags fiberjob) || fail "fiberjob.hpp does not compile with $*"
+  }
+  check_hpp $CXX
+  if [ -z "$RUN" ] && command -v clang++ >/dev/null; then check_hpp clang++; fi
   awk '/^```cpp$/ {on=1; next} /^```$/ {on=0} on' "$src/README.md" >"$scratch/readme.cpp"
   [ -s "$scratch/readme.cpp" ] || fail "no C++ example in README.md"
   $CXX -std=c++17 -Wall -Wextra -Werror "$scratch/readme.cpp" -o "$scratch/readme_cpp" $flags
