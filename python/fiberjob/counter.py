@@ -51,7 +51,8 @@ def graveyard_size() -> int:
 class Counter:
     """Tracks unfinished jobs; ``wait()`` blocks until it is zero.  Made by
     ``JobSystem.counter()`` or returned by ``run``/``run_many``.  In a
-    generator job, ``yield counter`` suspends the job until it is zero."""
+    generator job, ``yield counter`` suspends the job until it is zero; on
+    an event loop, ``await counter.wait_async()``."""
 
     __slots__ = ("_ptr", "_system", "_errors", "_keep", "__weakref__")
 

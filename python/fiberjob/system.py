@@ -54,9 +54,16 @@ _live_systems: "weakref.WeakSet[JobSystem]" = weakref.WeakSet()
 
 class JobSystem:
     """A libfiberjob job system: ``workers`` threads (None or 0 = one per CPU)
-    running jobs on fibers of ``stack_size`` bytes.  Use as a context manager
-    or call close(); close() runs every submitted job to completion, then
-    re-raises (as JobError) any job exception no wait() reported."""
+    running jobs on fibers of ``stack_size`` bytes.
+
+    run(fn, *args) / run_many(jobs) submit fn(ctx, *args) and return a
+    Counter to wait() on: the fast path, no result.  submit(fn, *args)
+    returns a concurrent.futures.Future of the job's return value;
+    ``await run_async(fn, *args)`` does the same for asyncio.
+
+    Use as a context manager or call close(); close() runs every submitted
+    job to completion, then re-raises (as JobError) any exception of a
+    run/run_many job no wait() reported."""
 
     stack_size: int
 
