@@ -16,8 +16,7 @@ import time
 from typing import Any, Callable, Iterable, Iterator, List, Optional
 
 from ._ffi import lib
-from .errors import ShutdownError
-from .futures import JobFuture
+from .errors import ShutdownError, WaitTimeoutError
 from .priority import Priority
 from .system import JobSystem
 
@@ -66,6 +65,74 @@ def _run_chunk_ctx(ctx: Any, fn: Callable[..., Any], chunk: List[tuple]) -> Any:
     return out
 
 
+class _MapSlot:
+    """The result sink of one map chunk: far cheaper than a Future (no lock,
+    no condition).  Written once by the worker that ran the chunk, under
+    the GIL, before the batch counter counts the chunk finished; read by the
+    consumer under the GIL."""
+
+    __slots__ = ("batch", "done", "value", "exc")
+
+    def __init__(self, batch: "_MapBatch") -> None:
+        self.batch = batch
+        self.done = False
+        self.value: Any = None
+        self.exc: Optional[BaseException] = None
+
+    def set_running_or_notify_cancel(self) -> bool:
+        return not self.batch.cancelled
+
+    def set_result(self, value: Any) -> None:
+        self.value = value
+        self.done = True
+
+    def set_exception(self, exc: BaseException) -> None:
+        self.exc = exc
+        self.done = True
+
+    def cancel(self) -> bool:
+        """shutdown(cancel_futures=True): chunks not started are skipped."""
+        self.batch.cancelled = True
+        return not self.done
+
+
+class _MapBatch:
+    """One map() call: its chunks' slots and the counter tracking them all.
+    The consumer takes results in order; when the next one is not ready it
+    waits on the counter (a blocking wait without polling), so a map costs
+    one counter and one wait, not one Future per chunk."""
+
+    __slots__ = ("counter", "slots", "cancelled")
+
+    def __init__(self, counter: Any, n: int) -> None:
+        self.counter = counter
+        self.cancelled = False   # set: chunks not yet started are skipped
+        self.slots = [_MapSlot(self) for _ in range(n)]
+
+    def results(self, end: Optional[float]) -> Iterator[Any]:
+        try:
+            for slot in self.slots:
+                if not slot.done:
+                    if end is None:
+                        self.counter.wait()
+                    else:
+                        left = end - time.monotonic()
+                        try:
+                            if left <= 0:
+                                raise WaitTimeoutError()
+                            self.counter.wait(left)
+                        except WaitTimeoutError:
+                            raise concurrent.futures.TimeoutError() from None
+                if not slot.done:   # skipped: shutdown(cancel_futures=True)
+                    raise concurrent.futures.CancelledError()
+                if slot.exc is not None:
+                    raise slot.exc
+                yield from slot.value
+        finally:
+            # As Executor.map: leaving early cancels the calls not started.
+            self.cancelled = True
+
+
 class FiberExecutor(concurrent.futures.Executor):
     """A concurrent.futures.Executor whose calls run as fiberjob jobs.
 
@@ -110,7 +177,9 @@ class FiberExecutor(concurrent.futures.Executor):
         raised by a call is raised when its result is reached.  The inputs
         are split into chunks of ``chunksize`` items, each chunk one job,
         all chunks submitted in one run_many.  ``timeout`` (seconds) bounds
-        the whole iteration from the call on."""
+        the whole iteration from the call on.  Iterate from a plain thread:
+        inside a job, waiting for a result not ready yet raises InJobError
+        (a job uses Ctx.submit and ``yield``)."""
         if chunksize < 1:
             raise ValueError("chunksize must be >= 1.")
         end = None if timeout is None else timeout + time.monotonic()
@@ -121,25 +190,11 @@ class FiberExecutor(concurrent.futures.Executor):
             self._check_open()
             js = self._system
             ptr = js._sysptr()
-            counter = js.counter()
-            futs = [JobFuture(counter) for _ in chunks]
+            batch = _MapBatch(js.counter(), len(chunks))
             js._submit(lib.fj_run_jobs, ptr, [(runner, (fn, c)) for c in chunks],
-                       Priority.NORMAL, counter, True, sinks=futs,
+                       Priority.NORMAL, batch.counter, True, sinks=batch.slots,
                        noctx=runner is _run_chunk)
-
-        def results() -> Iterator[Any]:
-            try:
-                futs.reverse()   # pop() from the end yields them in order
-                while futs:
-                    f = futs.pop()
-                    if end is None:
-                        yield from f.result()
-                    else:
-                        yield from f.result(end - time.monotonic())
-            finally:
-                for f in futs:
-                    f.cancel()
-        return results()
+        return batch.results(end)
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
         """No new calls are accepted.  cancel_futures=True cancels the calls
@@ -151,8 +206,9 @@ class FiberExecutor(concurrent.futures.Executor):
             self._shut = True
         if cancel_futures:
             for sink in list(self._system._pending.sinks.values()):
-                if isinstance(sink, concurrent.futures.Future):
-                    sink.cancel()   # False, and no effect, once the call started
+                cancel = getattr(sink, "cancel", None)   # Futures and map slots
+                if cancel is not None:
+                    cancel()   # no effect on a call already started
         if wait:
             closer = self._closer
             if closer is not None:

@@ -155,6 +155,19 @@ def test_shutdown_cancel_futures(make_executor):
     ex.shutdown(wait=True)
 
 
+def test_shutdown_cancel_futures_cancels_queued_map_items(make_executor):
+    ex = make_executor(1)
+    running, release = hold(ex)
+    ran = []
+    it = ex.map(ran.append, range(10))
+    ex.shutdown(wait=False, cancel_futures=True)
+    release.set()
+    with pytest.raises(cf.CancelledError):
+        list(it)
+    ex.shutdown(wait=True)
+    assert ran == []
+
+
 def test_shutdown_no_wait_returns_before_work_ends(make_executor):
     ex = make_executor(1)
     running, release = hold(ex)
