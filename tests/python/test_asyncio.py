@@ -128,3 +128,12 @@ def test_loop_closed_before_the_job_ends(js1):
     asyncio.run(main())
     ev.set()
     js1.close()                 # the late result is dropped quietly, not a job error
+
+
+def test_fiber_executor_with_run_in_executor():
+    async def main(ex):
+        loop = asyncio.get_running_loop()
+        return await asyncio.gather(*(loop.run_in_executor(ex, pow, 2, i) for i in range(20)))
+
+    with fiberjob.FiberExecutor(2) as ex:
+        assert run(main(ex)) == [2 ** i for i in range(20)]
