@@ -52,8 +52,10 @@ static size_t fj__on_fault(const void *addr, char *msg, size_t cap) {
   n += fj__format_u(msg + n, (unsigned long long)(f->stack.hi - f->stack.lo), 10);
   n = fj__append(msg, n, " bytes; fault at 0x");
   n += fj__format_u(msg + n, (unsigned long long)(uintptr_t)addr, 16);
-  n = fj__append(msg, n, " in the guard pages). Raise fj_config.stack_size or move "
-                         "large buffers off the stack.\n");
+  /* Names the setting in both APIs: the handler cannot tell whether the
+   * job came from C or from the Python package. */
+  n = fj__append(msg, n, " in the guard pages). Raise fj_config.stack_size (Python: "
+                         "JobSystem(stack_size=...)) or move large buffers off the stack.\n");
   return n;
 }
 
