@@ -39,6 +39,7 @@ typedef struct fj_stats {
 #define FJ_EINJOB ...
 #define FJ_ETHREAD ...
 #define FJ_ENOTINJOB ...
+#define FJ_EDEADLK ...
 #define FJ_VERSION_MAJOR ...
 #define FJ_VERSION_MINOR ...
 #define FJ_VERSION_PATCH ...
@@ -67,6 +68,26 @@ fj_priority fj_ctx_priority(const fj_ctx *ctx);
 fj_system *fj_ctx_system(const fj_ctx *ctx);
 fj_ctx *fj_current_ctx(void);
 
+/* _lifetime.h */
+#define FJPY_EFORKED ...
+typedef struct fjpy_sys fjpy_sys;
+int fjpy_sys_create(const fj_config *cfg, fjpy_sys **out);
+void fjpy_sys_release(fjpy_sys *g);
+fj_system *fjpy_sys_raw(fjpy_sys *g);
+int fjpy_sys_in_own_job(fjpy_sys *g);
+int fjpy_sys_close(fjpy_sys *g);
+int fjpy_sys_wait_down(fjpy_sys *g, uint64_t timeout_ns);
+int fjpy_sys_state(fjpy_sys *g);
+void fjpy_sys_forked(fjpy_sys *g);
+int fjpy_sys_run(fjpy_sys *g, fj_job_fn fn, void *arg, fj_priority prio, fj_counter *c,
+                 int *submitted);
+int fjpy_sys_run_jobs(fjpy_sys *g, const fj_job *jobs, size_t n, fj_priority prio,
+                      fj_counter *c, int *submitted);
+int fjpy_sys_counter_create(fjpy_sys *g, fj_counter **out);
+int fjpy_sys_wait_timeout(fjpy_sys *g, fj_counter *c, uint64_t timeout_ns);
+int fjpy_sys_stats(fjpy_sys *g, fj_stats *out);
+int fjpy_sys_num_workers(fjpy_sys *g);
+
 /* _native.h */
 #define FJPY_DONE ...
 #define FJPY_YIELD ...
@@ -92,7 +113,8 @@ int64_t fjn_now_ns(void);
 def make_ffi():
     ffi = cffi.FFI()
     ffi.cdef(CDEF)
-    ffi.set_source("fiberjob._ffi", '#include "fiberjob.h"\n#include "_native.h"\n')
+    ffi.set_source("fiberjob._ffi",
+                   '#include "fiberjob.h"\n#include "_lifetime.h"\n#include "_native.h"\n')
     return ffi
 
 

@@ -55,7 +55,9 @@ for _lib in sorted(_glob.glob(_os.path.join(
 from .errors import (  # noqa: F401
     ConfigError,
     CounterOverflowError,
+    DeadlockError,
     FiberJobError,
+    ForkedSystemError,
     InJobError,
     InvalidArgumentError,
     JobError,
@@ -78,8 +80,9 @@ from .executor import FiberExecutor  # noqa: F401
 from . import native  # noqa: F401
 
 __all__ = [
-    "ConfigError", "Counter", "CounterOverflowError", "Ctx", "FiberExecutor", "FiberJobError",
-    "InJobError", "InvalidArgumentError", "JobError", "JobFuture", "JobSystem", "NotInJobError",
+    "ConfigError", "Counter", "CounterOverflowError", "Ctx", "DeadlockError", "FiberExecutor",
+    "FiberJobError", "ForkedSystemError", "InJobError", "InvalidArgumentError", "JobError",
+    "JobFuture", "JobSystem", "NotInJobError",
     "OutOfMemoryError", "Priority", "PriorityError", "ShutdownError", "Stats",
     "ThreadStartError", "WaitTimeoutError", "WrongSystemError", "error_for_code",
     "library_version", "native",

@@ -13,7 +13,6 @@ import asyncio.
 import asyncio
 from typing import TYPE_CHECKING, Any
 
-from ._ffi import lib
 from .priority import Priority
 
 if TYPE_CHECKING:  # only for annotations
@@ -82,6 +81,6 @@ def wait_counter_async(counter: "Counter") -> "asyncio.Future[None]":
         else:
             sink.future.set_result(None)
         return sink.future
-    system._submit(lib.fj_run, system._sysptr(), [(_wait_job, (counter,))], Priority.HIGH,
-                   None, True, sinks=[sink])
+    system._submit(system._g, [(_wait_job, (counter,))], Priority.HIGH, None, False, True,
+                   sinks=[sink])
     return sink.future

@@ -9,7 +9,8 @@ import threading
 from typing import TYPE_CHECKING, Any, List, Optional, Tuple
 
 from ._ffi import ffi, lib
-from .errors import InJobError, WaitTimeoutError, check
+from .errors import ForkedSystemError, InJobError, WaitTimeoutError, check
+from .lifetime import DOWN as _DOWN, FORKED as _FORKED, SLICE_NS as _WAIT_SLICE_NS
 
 if TYPE_CHECKING:  # only for annotations: system imports this module
     import asyncio
@@ -17,8 +18,6 @@ if TYPE_CHECKING:  # only for annotations: system imports this module
     from .system import JobSystem
 
 __all__ = ["Counter"]
-
-_WAIT_SLICE_NS = 50_000_000  # blocking waits wake this often to let Ctrl-C through
 
 # Counters dropped by Python while jobs still used them: destroying one then
 # would abort the process, so they wait here until they read zero.
@@ -48,18 +47,28 @@ def graveyard_size() -> int:
     return len(_graveyard)
 
 
+def reinit_after_fork() -> None:
+    """In a child after fork(): a thread that no longer exists may have held
+    the graveyard's lock."""
+    global _graveyard_lock
+    _graveyard_lock = threading.RLock()
+
+
 class Counter:
     """Tracks unfinished jobs; ``wait()`` blocks until it is zero.  Made by
     ``JobSystem.counter()`` or returned by ``run``/``run_many``.  In a
     generator job, ``yield counter`` suspends the job until it is zero; on
     an event loop, ``await counter.wait_async()``."""
 
-    __slots__ = ("_ptr", "_system", "_errors", "_keep", "__weakref__")
+    __slots__ = ("_ptr", "_system", "_errors", "_waited", "_keep", "__weakref__")
 
     def __init__(self, system: "JobSystem", ptr: Any) -> None:
         self._ptr = ptr
         self._system = system
         self._errors: List[Tuple[str, BaseException]] = []  # failed jobs that counted on it
+        # A wait saw it reach zero since the last submission: the next
+        # submission reuses it and starts with no errors.
+        self._waited = False
         self._keep: list = []  # native tasks in flight with it
 
     def __del__(self) -> None:
@@ -83,33 +92,44 @@ class Counter:
         return self._system
 
     def wait(self, timeout: Optional[float] = None) -> None:
-        """Blocks the calling thread until the counter is zero, then re-raises
-        (as JobError) an exception raised by a job it tracked.  ``timeout`` in
-        seconds; on expiry raises WaitTimeoutError (a TimeoutError).  Inside a
-        job raises InJobError: a generator job uses ``yield counter``."""
+        """Blocks the calling thread until the counter is zero, then raises
+        JobError if a job it tracked raised.  Every waiter gets the JobError,
+        and so does every later wait() until the counter is reused (like a
+        Future's exception).  ``timeout`` in seconds; on expiry raises
+        WaitTimeoutError (a TimeoutError).  Inside a job raises InJobError: a
+        generator job uses ``yield counter``.  Raises ForkedSystemError for a
+        counter inherited through fork()."""
         if lib.fj_current_ctx() != ffi.NULL:
             raise InJobError(detail="a blocking wait() inside a job would block its worker; "
                                     "make the job a generator and `yield counter`")
-        sysptr = self._system._ptr
-        if sysptr is not None:
-            if timeout is None:
-                left = None
-            else:
-                if timeout < 0:
-                    raise ValueError("timeout must be >= 0")
-                left = int(timeout * 1e9)
-            while True:
-                step = _WAIT_SLICE_NS if left is None else min(left, _WAIT_SLICE_NS)
-                r = lib.fj_wait_timeout(sysptr, self._ptr, step)
-                if r == lib.FJ_OK:
+        if timeout is None:
+            left = None
+        else:
+            if timeout < 0:
+                raise ValueError("timeout must be >= 0")
+            left = int(timeout * 1e9)
+        g = self._system._g
+        while True:
+            step = _WAIT_SLICE_NS if left is None else min(left, _WAIT_SLICE_NS)
+            r = lib.fjpy_sys_wait_timeout(g, self._ptr, step)
+            if r == lib.FJ_OK:
+                break
+            if r == lib.FJ_ESHUTDOWN:
+                # The system is closing or closed: it runs every job to
+                # completion before it is down, this counter's included.
+                st = lib.fjpy_sys_wait_down(g, step)
+                if st == _DOWN:
                     break
-                if r != lib.FJ_ETIMEDOUT:
-                    check(r)
-                if left is not None:
-                    left -= step
-                    if left <= 0:
-                        raise WaitTimeoutError(detail="%d jobs unfinished" % self.value)
+                if st == _FORKED:
+                    raise ForkedSystemError()
+            elif r != lib.FJ_ETIMEDOUT:
+                check(r)
+            if left is not None:
+                left -= step
+                if left <= 0:
+                    raise WaitTimeoutError(detail="%d jobs unfinished" % self.value)
         self._keep.clear()
+        self._waited = True
         self._system._raise_errors(self)
 
     def wait_async(self) -> "asyncio.Future[None]":

@@ -15,8 +15,8 @@ from ._ffi import ffi, lib
 __all__ = [
     "FiberJobError", "InvalidArgumentError", "PriorityError", "ConfigError",
     "OutOfMemoryError", "ShutdownError", "WaitTimeoutError", "CounterOverflowError",
-    "WrongSystemError", "InJobError", "ThreadStartError", "NotInJobError", "JobError",
-    "error_for_code",
+    "WrongSystemError", "InJobError", "ThreadStartError", "NotInJobError", "DeadlockError",
+    "ForkedSystemError", "JobError", "error_for_code",
 ]
 
 
@@ -92,10 +92,31 @@ class NotInJobError(FiberJobError, RuntimeError):
     code = lib.FJ_ENOTINJOB
 
 
+class DeadlockError(FiberJobError, ValueError):
+    """FJ_EDEADLK: a job waited on the counter that counts the job itself
+    (it could never reach zero).  A ValueError, as the same mistake in a
+    generator job (``yield`` of its own counter) always was."""
+    code = lib.FJ_EDEADLK
+
+
+class ForkedSystemError(ShutdownError):
+    """The JobSystem was inherited through fork(): its worker threads exist
+    only in the parent process, so nothing can run on it here.  Create a new
+    JobSystem in the child.  ``code`` is the package's own -1000, outside
+    libfiberjob's FJ_E... range."""
+    code = lib.FJPY_EFORKED
+
+    def __init__(self, code: Optional[int] = None, detail: Optional[str] = None) -> None:
+        super().__init__(lib.FJPY_EFORKED, detail)
+        self.strerror = ("this JobSystem was inherited through fork(); its workers exist only "
+                         "in the parent process (create a new JobSystem in the child)")
+        self.args = (self.strerror if not detail else "%s (%s)" % (self.strerror, detail),)
+
+
 _ERRORS = {cls.code: cls for cls in (
     InvalidArgumentError, PriorityError, ConfigError, OutOfMemoryError, ShutdownError,
     WaitTimeoutError, CounterOverflowError, WrongSystemError, InJobError,
-    ThreadStartError, NotInJobError)}
+    ThreadStartError, NotInJobError, DeadlockError, ForkedSystemError)}
 
 
 def error_for_code(code: int, detail: Optional[str] = None) -> FiberJobError:

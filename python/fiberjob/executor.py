@@ -15,7 +15,6 @@ import threading
 import time
 from typing import Any, Callable, Iterable, Iterator, List, Optional
 
-from ._ffi import lib
 from .errors import ShutdownError, WaitTimeoutError
 from .priority import Priority
 from .system import JobSystem
@@ -168,7 +167,7 @@ class FiberExecutor(concurrent.futures.Executor):
         with self._lock:
             self._check_open()
             js = self._system
-            return js._submit_future(lib.fj_run, js._sysptr(), fn, args, Priority.NORMAL, None,
+            return js._submit_future(js._g, False, fn, args, Priority.NORMAL, None,
                                      kwargs or None, noctx)
 
     def map(self, fn: Callable[..., Any], *iterables: Iterable[Any],
@@ -189,10 +188,9 @@ class FiberExecutor(concurrent.futures.Executor):
         with self._lock:
             self._check_open()
             js = self._system
-            ptr = js._sysptr()
             batch = _MapBatch(js.counter(), len(chunks))
-            js._submit(lib.fj_run_jobs, ptr, [(runner, (fn, c)) for c in chunks],
-                       Priority.NORMAL, batch.counter, True, sinks=batch.slots,
+            js._submit(js._g, [(runner, (fn, c)) for c in chunks],
+                       Priority.NORMAL, batch.counter, False, False, sinks=batch.slots,
                        noctx=runner is _run_chunk)
         return batch.results(end)
 

@@ -11,13 +11,14 @@ GIL released) does the C side call fj_ctx_yield / fj_ctx_wait, so a job may
 resume on any worker and the interpreter never sees a frame move threads.
 """
 import concurrent.futures
+import inspect
 import itertools
 import types
 from typing import TYPE_CHECKING, Any, Callable, Dict, Iterable, Optional
 
 from ._ffi import ffi, lib
 from .counter import Counter
-from .errors import NotInJobError, error_for_code
+from .errors import DeadlockError, NotInJobError, error_for_code
 from .futures import deliver, send_outcome
 from .priority import Priority, PriorityLike
 
@@ -25,6 +26,23 @@ if TYPE_CHECKING:  # only for annotations: system imports this module
     from .system import JobSystem
 
 __all__ = ["Ctx"]
+
+_ASYNC_FLAGS = inspect.CO_COROUTINE | inspect.CO_ASYNC_GENERATOR
+_ASYNC_RESULTS = (types.CoroutineType, types.AsyncGeneratorType)
+
+
+def is_async(fn: Any) -> bool:
+    """True for an `async def` function (or async generator function), also
+    behind a bound method, functools.partial or an async __call__: as a job
+    it would only create a coroutine that nothing awaits."""
+    code = getattr(fn, "__code__", None)
+    if code is not None:   # the common case, a plain function: one attribute read
+        return bool(code.co_flags & _ASYNC_FLAGS)
+    if inspect.iscoroutinefunction(fn) or inspect.isasyncgenfunction(fn):
+        return True
+    call = getattr(type(fn), "__call__", None)
+    return call is not None and (inspect.iscoroutinefunction(call)
+                                 or inspect.isasyncgenfunction(call))
 
 #: id -> Job, for the trampoline.  Entries are added by JobSystem's submit
 #: (under the GIL) and removed by the job's last step.
@@ -85,6 +103,7 @@ class Ctx:
     @property
     def system(self) -> "JobSystem":
         """The JobSystem running the job."""
+        self._live()
         return self._system
 
     def spawn(self, fn: Callable[..., Any], *args: Any, priority: PriorityLike = Priority.NORMAL,
@@ -92,13 +111,13 @@ class Ctx:
         """Spawns fn(ctx, *args) (or a NativeTask) on this worker's queue.
         counter=None: fire and forget (errors surface at close())."""
         ptr = self._live()
-        return self._system._submit(lib.fj_ctx_spawn, ptr, [(fn, args)], priority, counter, False)
+        return self._system._submit(ptr, [(fn, args)], priority, counter, True, True)
 
     def spawn_many(self, jobs: Iterable[Any], priority: PriorityLike = Priority.NORMAL,
                    counter: Optional[Counter] = None) -> Optional[Counter]:
         """As spawn for a list of (fn, args) pairs or NativeTasks."""
         ptr = self._live()
-        return self._system._submit(lib.fj_ctx_spawn_jobs, ptr, jobs, priority, counter, False)
+        return self._system._submit(ptr, jobs, priority, counter, True, False)
 
     def submit(self, fn: Callable[..., Any], *args: Any, priority: PriorityLike = Priority.NORMAL,
                counter: Optional[Counter] = None) -> concurrent.futures.Future:
@@ -107,10 +126,11 @@ class Ctx:
         ``value = yield fut`` (which raises the job's exception instead, if
         it failed)."""
         ptr = self._live()
-        return self._system._submit_future(lib.fj_ctx_spawn, ptr, fn, args, priority, counter)
+        return self._system._submit_future(ptr, True, fn, args, priority, counter)
 
     def counter(self) -> Counter:
         """A new counter at zero on this job's system."""
+        self._live()
         return self._system.counter()
 
 
@@ -163,6 +183,12 @@ def fjpy_step(ctx_ptr, job_id, status, wait_out):
             else:
                 r = job.fn(ctx, *job.args, **job.kwargs)
             if type(r) is not types.GeneratorType:
+                if r is not None and isinstance(r, _ASYNC_RESULTS):
+                    # An async callable the submission check could not see.
+                    if type(r) is types.CoroutineType:
+                        r.close()   # no "never awaited" warning on top of the error
+                    raise TypeError("job %s returned %s: async jobs are not supported, the "
+                                    "coroutine was never awaited" % (job.describe(), type(r).__name__))
                 return _finish(job_id, job, r, None)
             gen = job.gen = r
             item = gen.send(None)
@@ -174,7 +200,8 @@ def fjpy_step(ctx_ptr, job_id, status, wait_out):
             elif waited is None:
                 item = gen.send(None)
             elif type(waited) is Counter:
-                err = job.system._take_errors(waited) if waited._errors else None
+                waited._waited = True
+                err = job.system._retrieve(waited) if waited._errors else None
                 item = gen.send(None) if err is None else gen.throw(err)
             else:
                 # A JobFuture: its counter reached zero, so its job set it.
@@ -184,8 +211,9 @@ def fjpy_step(ctx_ptr, job_id, status, wait_out):
                 return lib.FJPY_YIELD
             if isinstance(item, Counter):
                 if item is job.counter:
-                    item = gen.throw(ValueError(
-                        "a job cannot wait on the counter that tracks it (it would never reach zero)"))
+                    item = gen.throw(DeadlockError(
+                        detail="yield of the counter that tracks this job; it would never "
+                               "reach zero"))
                     continue
                 job.waiting = item
                 wait_out[0] = item._ptr
@@ -201,9 +229,9 @@ def fjpy_step(ctx_ptr, job_id, status, wait_out):
                         "Ctx.submit, FiberExecutor); this one is still pending: %r" % (item,)))
                     continue
                 if counter is job.counter:
-                    item = gen.throw(ValueError(
-                        "a job cannot wait for a Future tracked by the counter that tracks the "
-                        "job itself (it would never reach zero)"))
+                    item = gen.throw(DeadlockError(
+                        detail="a Future tracked by the counter that tracks this job; it "
+                               "would never reach zero"))
                     continue
                 job.waiting = item
                 wait_out[0] = counter._ptr

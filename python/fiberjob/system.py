@@ -8,17 +8,23 @@ counter and per system, until a wait() or close() reports them.
 """
 import atexit
 import concurrent.futures
+import os
+import sys
 import threading
+import traceback
 import weakref
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, Iterable, List, Optional, Sequence, Tuple
 
 from ._ffi import ffi, lib
+from . import counter as counter_module
 from .counter import Counter, bury_ready, graveyard_size
 from .errors import (ConfigError, InJobError, InvalidArgumentError, JobError, ShutdownError,
                      check)
 from .futures import JobFuture, new_table
-from .jobs import PY_JOB, Job, job_ids, jobs as _jobs
+from .jobs import PY_JOB, Job, is_async, job_ids, jobs as _jobs
+from .lifetime import CLOSING as _CLOSING, DOWN as _DOWN, FORKED as _FORKED, OPEN as _OPEN
+from .lifetime import wait_down as _wait_down
 from .native import NativeTask
 from .priority import Priority, PriorityLike, priority_value
 
@@ -28,9 +34,13 @@ if TYPE_CHECKING:  # only for annotations; importing asyncio is left to run_asyn
 __all__ = ["JobSystem", "Stats", "DEFAULT_STACK_SIZE"]
 
 #: Default fiber stack for JobSystem: larger than the C default (64 KiB)
-#: because every Python step runs the interpreter on the fiber's stack.
-#: Stacks are reserved, not committed, so this costs address space only.
-DEFAULT_STACK_SIZE = 256 * 1024
+#: because every Python step runs the interpreter on the fiber's stack.  At
+#: 1 MiB a job recursing through C-level calls reaches Python's
+#: RecursionError before the stack runs out, as on a thread (measured at the
+#: default recursion limit: lru_cache needs 512 KiB, a property chain more
+#: than 512 and less than 768).  Stacks are reserved, not committed: this
+#: costs address space, not memory.
+DEFAULT_STACK_SIZE = 1024 * 1024
 
 _NATIVE_JOB = ffi.addressof(lib, "fjn_job")
 _NULL = ffi.NULL
@@ -49,7 +59,27 @@ class Stats:
     fibers_pooled: int
 
 
+#: Systems not yet closed; the atexit hook closes them.
 _live_systems: "weakref.WeakSet[JobSystem]" = weakref.WeakSet()
+#: Every system still referenced: at exit, their unretrieved errors are printed.
+_all_systems: "weakref.WeakSet[JobSystem]" = weakref.WeakSet()
+#: Guards of systems Python dropped while they still had to close; their
+#: closer threads finish the work, and the atexit hook waits for them.
+_orphans: set = set()
+#: (job, exception) from dropped systems that nobody retrieved.
+_never_retrieved: List[Tuple[str, BaseException]] = []
+
+
+def _chain_context(exc: BaseException, err: BaseException) -> None:
+    """Attaches err at the end of exc's __context__ chain, so a traceback of
+    exc also shows err."""
+    seen = set()
+    e = exc
+    while e.__context__ is not None and id(e) not in seen:
+        seen.add(id(e))
+        e = e.__context__
+    if e is not err:
+        e.__context__ = err
 
 
 class JobSystem:
@@ -89,42 +119,64 @@ class JobSystem:
             cfg.max_pooled_fibers = max_pooled_fibers
         cfg.enable_yielding = 1 if enable_yielding else 0
         self.stack_size = stack_size
-        out = ffi.new("fj_system **")
-        check(lib.fj_system_create(cfg, out),
-              "workers=%r stack_size=%r max_pooled_fibers=%r" % (workers, stack_size,
-                                                                max_pooled_fibers))
-        self._ptr = out[0]
-        self._closing = False
         self._lock = threading.Lock()
         self._unreported: List[Tuple[str, BaseException]] = []  # not yet raised by a wait()
         self._keep: list = []   # fire-and-forget native tasks
         self._pending = new_table()  # unresolved Futures of submitted jobs
+        if _orphans:
+            _forget_closed_orphans()
+        out = ffi.new("fjpy_sys **")
+        check(lib.fjpy_sys_create(cfg, out),
+              "workers=%r stack_size=%r max_pooled_fibers=%r" % (workers, stack_size,
+                                                                max_pooled_fibers))
+        # The guard owns the fj_system; see _lifetime.h for why every call
+        # on the system goes through it.
+        self._g = ffi.gc(out[0], lib.fjpy_sys_release)
         _live_systems.add(self)
+        _all_systems.add(self)
 
     # -- lifetime --
     def __enter__(self) -> "JobSystem":
         return self
 
     def __exit__(self, exctype, exc, tb) -> bool:
-        # A job error must not hide the exception already leaving the block.
-        self._close(raise_errors=exctype is None)
+        if exc is None:
+            self.close()
+            return False
+        # Leaving by another exception: job errors must not hide it, nor be
+        # lost: they become the end of its __context__ chain.
+        self._close(raise_errors=False)
+        errors = self._take_unreported()
+        if errors:
+            _chain_context(exc, JobError(errors))
         return False
 
     def close(self) -> None:
         """Runs all submitted work to completion, stops the workers, then
-        raises JobError for job exceptions no wait() has reported.  Calling
-        it again does nothing.  Raises InJobError from inside a job."""
+        raises JobError for job exceptions no wait() has reported.
+
+        Idempotent and thread-safe: the system is destroyed exactly once, and
+        every concurrent caller returns once it is down.  Ctrl-C interrupts
+        the wait, not the close: the system keeps closing, and close() may be
+        called again.  Raises InJobError from inside one of its jobs.  In a
+        child process after fork() it does nothing (the system belongs to
+        the parent)."""
         self._close(raise_errors=True)
 
     def _close(self, raise_errors: bool) -> None:
-        if self._ptr is None:
-            return
-        cur = lib.fj_current_ctx()
-        if cur != _NULL and lib.fj_ctx_system(cur) == self._ptr:
+        g = self._g
+        if lib.fjpy_sys_in_own_job(g):
             raise InJobError(detail="close() from inside one of this system's jobs")
-        self._closing = True
-        lib.fj_system_destroy(self._ptr)   # GIL released: workers finish the jobs
-        self._ptr = None
+        check(lib.fjpy_sys_close(g))
+        _wait_down(g)
+        self._after_down()
+        if raise_errors:
+            errors = self._take_unreported()
+            if errors:
+                raise JobError(errors)
+
+    def _after_down(self) -> None:
+        # Idempotent: a close() interrupted here is completed by the next.
         self._keep.clear()
         _live_systems.discard(self)
         bury_ready()
@@ -132,37 +184,42 @@ class JobSystem:
         # was lost; its Future then fails rather than staying pending.
         self._pending.fail_all(lambda: ShutdownError(
             detail="the JobSystem closed before this job ran"))
-        if raise_errors:
-            with self._lock:
-                errors, self._unreported = self._unreported, []
-            if errors:
-                raise JobError(errors)
+
+    def _take_unreported(self) -> List[Tuple[str, BaseException]]:
+        with self._lock:
+            errors, self._unreported = self._unreported, []
+        return errors
 
     def __del__(self) -> None:
-        if getattr(self, "_ptr", None) is not None:
-            self._close(raise_errors=False)
+        # May run on any thread, in the middle of anything, and on one of
+        # this system's own workers (the last reference dropped inside a
+        # job): never block here.  The guard's closer thread finishes the
+        # jobs and joins the workers; the atexit hook waits for it.
+        g = getattr(self, "_g", None)
+        if g is None:
+            return
+        if lib.fjpy_sys_state(g) == _OPEN:
+            lib.fjpy_sys_close(g)
+        if lib.fjpy_sys_state(g) != _DOWN:
+            _orphans.add(g)
+        if self._unreported:
+            _never_retrieved.extend(self._unreported)
 
     @property
     def closed(self) -> bool:
-        """True once close() has finished."""
-        return self._ptr is None
-
-    def _sysptr(self) -> Any:
-        ptr = self._ptr
-        if ptr is None or (self._closing and lib.fj_current_ctx() == _NULL):
-            raise ShutdownError(detail="the JobSystem is closed")
-        return ptr
+        """True once close() has finished (or in a child after fork())."""
+        return lib.fjpy_sys_state(self._g) >= _DOWN
 
     # -- introspection --
     @property
     def workers(self) -> int:
         """Number of worker threads."""
-        return lib.fj_system_num_workers(self._sysptr())
+        return check(lib.fjpy_sys_num_workers(self._g))
 
     def stats(self) -> Stats:
         """Running totals (fj_stats) since the system started."""
         out = ffi.new("fj_stats *")
-        check(lib.fj_system_stats(self._sysptr(), out))
+        check(lib.fjpy_sys_stats(self._g, out))
         return Stats(out.jobs_run, out.jobs_stolen, out.yields, out.waits_suspended,
                      out.fibers_created, out.fibers_live, out.fibers_pooled)
 
@@ -170,7 +227,7 @@ class JobSystem:
     def counter(self) -> Counter:
         """A new counter at zero."""
         out = ffi.new("fj_counter **")
-        check(lib.fj_counter_create(self._sysptr(), out))
+        check(lib.fjpy_sys_counter_create(self._g, out))
         if graveyard_size():
             bury_ready()
         return Counter(self, out[0])
@@ -179,17 +236,15 @@ class JobSystem:
             counter: Optional[Counter] = None) -> Counter:
         """Submits fn(ctx, *args) — or a fiberjob.native task — and returns the
         counter tracking it (a new one when counter is None)."""
-        ptr = self._sysptr()
-        return self._submit(lib.fj_run, ptr, [(fn, args)], priority,
-                            counter if counter is not None else self.counter(), True)
+        return self._submit(self._g, [(fn, args)], priority,
+                            counter if counter is not None else self.counter(), False, True)
 
     def run_many(self, jobs: Iterable[Any], priority: PriorityLike = Priority.NORMAL,
                  counter: Optional[Counter] = None) -> Counter:
         """Submits a list of (fn, args) pairs and/or native tasks in one call;
         returns the counter tracking them (a new one when counter is None)."""
-        ptr = self._sysptr()
-        return self._submit(lib.fj_run_jobs, ptr, jobs, priority,
-                            counter if counter is not None else self.counter(), True)
+        return self._submit(self._g, jobs, priority,
+                            counter if counter is not None else self.counter(), False, False)
 
     def submit(self, fn: Callable[..., Any], *args: Any, priority: PriorityLike = Priority.NORMAL,
                counter: Optional[Counter] = None) -> concurrent.futures.Future:
@@ -204,7 +259,7 @@ class JobSystem:
         ``value = yield fut``.  Its done-callbacks run on the worker that
         finished the job.  Costs more per job than run() (see
         ``python -m fiberjob.bench``); run/run_many stay the fast path."""
-        return self._submit_future(lib.fj_run, self._sysptr(), fn, args, priority, counter)
+        return self._submit_future(self._g, False, fn, args, priority, counter)
 
     def run_async(self, fn: Callable[..., Any], *args: Any,
                   priority: PriorityLike = Priority.NORMAL,
@@ -217,27 +272,27 @@ class JobSystem:
         Call it on the event loop's thread; fn itself is not a coroutine
         function (it runs on a worker, not on the loop)."""
         from .aio import LoopSink
-        ptr = self._sysptr()
         sink = LoopSink()
-        self._submit(lib.fj_run, ptr, [(fn, args)], priority, counter, True, sinks=[sink])
+        self._submit(self._g, [(fn, args)], priority, counter, False, True, sinks=[sink])
         return sink.future
 
-    def _submit_future(self, submit, target, fn, args, priority, counter, kwargs=None,
+    def _submit_future(self, target, via_ctx, fn, args, priority, counter, kwargs=None,
                        noctx=False) -> JobFuture:
         if counter is None:
             counter = self.counter()
         fut = JobFuture(counter)
-        self._submit(submit, target, [(fn, args)], priority, counter, True, sinks=[fut],
+        self._submit(target, [(fn, args)], priority, counter, via_ctx, True, sinks=[fut],
                      kwargs=kwargs, noctx=noctx)
         return fut
 
-    def _submit(self, submit, target, jobs, priority, counter, external,
+    def _submit(self, target, jobs, priority, counter, via_ctx, single,
                 sinks: Optional[Sequence[Any]] = None, kwargs: Optional[dict] = None,
                 noctx: bool = False):
-        """submit is fj_run / fj_ctx_spawn for one job (jobs has one item),
-        fj_run_jobs / fj_ctx_spawn_jobs for a list.  sinks, if given, holds
-        one result sink per job (see fiberjob.futures); kwargs and noctx
-        apply to every Python job of the call."""
+        """target is the guard (from run/run_many/submit) or a running job's
+        ctx pointer (via_ctx, from ctx.spawn/spawn_many/submit); single: jobs
+        has one item, submitted with fj_run / fj_ctx_spawn.  sinks, if given,
+        holds one result sink per job (see fiberjob.futures); kwargs and
+        noctx apply to every Python job of the call."""
         p = priority_value(priority)
         if counter is not None:
             if type(counter) is not Counter:
@@ -246,14 +301,28 @@ class JobSystem:
             if counter._ptr is None:
                 raise InvalidArgumentError(detail="counter already destroyed")
             cptr = counter._ptr
+            if counter._waited:
+                # Reused after a wait saw it finish: its old errors no longer
+                # describe it.  (A counter that merely touched zero between
+                # two submissions keeps them: nobody has seen them yet.)
+                counter._waited = False
+                if counter._errors:
+                    with self._lock:
+                        counter._errors = []
         else:
             cptr = _NULL
-        single = submit is lib.fj_run or submit is lib.fj_ctx_spawn
         jobs = list(jobs)
         n = len(jobs)
         arr = None if single else ffi.new("fj_job[]", max(n, 1))
         ids = []
         natives = []
+        # The C call writes its result here before returning: Ctrl-C may
+        # discard the return value itself, and jobs that were submitted must
+        # stay in the job table (they run, and are accounted and waitable).
+        # Jobs only go to the workers' threads, where no KeyboardInterrupt
+        # is raised, so ctx spawns need no such cell.
+        status = None if via_ctx else ffi.new("int *", 1)
+        r = 1
         try:
             for i, item in enumerate(jobs):
                 if type(item) in (tuple, list) and len(item) == 2:
@@ -274,6 +343,11 @@ class JobSystem:
                 else:
                     if not callable(fn):
                         raise TypeError("a job must be callable, not %r" % (fn,))
+                    if is_async(fn):
+                        raise TypeError(
+                            "%r is an async function: fiberjob runs plain functions and "
+                            "generator functions as jobs, and a coroutine would never be "
+                            "awaited" % (fn,))
                     jid = next(job_ids)
                     job = _jobs[jid] = Job(fn, tuple(args), self, counter)
                     ids.append(jid)
@@ -288,16 +362,24 @@ class JobSystem:
                 arr[i].arg = jarg
             if natives:
                 (counter._keep if counter is not None else self._keep).extend(natives)
-            if single:
-                check(submit(target, jfn, jarg, p, cptr))
+            if via_ctx:
+                if single:
+                    r = lib.fj_ctx_spawn(target, jfn, jarg, p, cptr)
+                else:
+                    r = lib.fj_ctx_spawn_jobs(target, arr, n, p, cptr)
+            elif single:
+                r = lib.fjpy_sys_run(target, jfn, jarg, p, cptr, status)
             else:
-                check(submit(target, arr, n, p, cptr))
+                r = lib.fjpy_sys_run_jobs(target, arr, n, p, cptr, status)
+            check(r)
         except BaseException:
-            for jid in ids:
-                _jobs.pop(jid, None)
-                self._pending.sinks.pop(jid, None)
-            for t in natives:
-                t._cancel()
+            if (status[0] if status is not None else r) != lib.FJ_OK:
+                # Nothing reached the workers: undo the bookkeeping.
+                for jid in ids:
+                    _jobs.pop(jid, None)
+                    self._pending.sinks.pop(jid, None)
+                for t in natives:
+                    t._cancel()
             raise
         return counter
 
@@ -309,26 +391,82 @@ class JobSystem:
                 job.counter._errors.append(entry)
             self._unreported.append(entry)
 
-    def _take_errors(self, counter: Counter) -> Optional[JobError]:
+    def _retrieve(self, counter: Counter) -> Optional[JobError]:
+        """A JobError for the failed jobs counter tracked (each waiter gets
+        its own), or None.  The errors stay with the counter until it is
+        reused, like a Future's exception; they count as reported, so
+        close() does not raise them again."""
         with self._lock:
-            errors, counter._errors = counter._errors, []
-            ids = {id(e) for e in errors}
-            self._unreported = [e for e in self._unreported if id(e) not in ids]
+            errors = list(counter._errors)
+            if errors and self._unreported:
+                ids = {id(e) for e in errors}
+                self._unreported = [e for e in self._unreported if id(e) not in ids]
         return JobError(errors) if errors else None
 
     def _raise_errors(self, counter: Counter) -> None:
         if counter._errors:
-            err = self._take_errors(counter)
+            err = self._retrieve(counter)
             if err is not None:
                 raise err
 
     def __repr__(self) -> str:
-        state = "closed" if self._ptr is None else "%d workers" % self.workers
-        return "<fiberjob.JobSystem %s>" % state
+        st = lib.fjpy_sys_state(self._g)
+        state = {_OPEN: None, _CLOSING: "closing", _DOWN: "closed",
+                 _FORKED: "inherited through fork()"}[st]
+        return "<fiberjob.JobSystem %s>" % (state or "%d workers" % self.workers)
+
+
+def _forget_closed_orphans() -> None:
+    for g in list(_orphans):
+        if lib.fjpy_sys_state(g) in (_DOWN, _FORKED):
+            _orphans.discard(g)
+
+
+def _print_never_retrieved(entries: List[Tuple[str, BaseException]]) -> None:
+    for what, exc in entries:
+        sys.stderr.write("fiberjob: exception in job %s was never retrieved (no wait() on its "
+                         "counter and no close() reported it):\n" % what)
+        traceback.print_exception(type(exc), exc, exc.__traceback__, file=sys.stderr)
+    if entries:
+        sys.stderr.flush()
 
 
 @atexit.register
 def _close_all() -> None:
-    # Workers must not call into Python while the interpreter finalizes.
+    # Workers must not call into Python while the interpreter finalizes:
+    # every system is down before this returns.  Inherited (forked) systems
+    # are skipped: they are not ours to close.
     for js in list(_live_systems):
-        js._close(raise_errors=False)
+        g = js._g
+        if lib.fjpy_sys_state(g) == _OPEN:
+            lib.fjpy_sys_close(g)
+        _wait_down(g, interruptible=False)
+        js._after_down()
+    for g in list(_orphans):
+        if lib.fjpy_sys_state(g) == _OPEN:
+            lib.fjpy_sys_close(g)
+        _wait_down(g, interruptible=False)
+    _orphans.clear()
+    entries = list(_never_retrieved)
+    _never_retrieved.clear()
+    for js in list(_all_systems):
+        entries.extend(js._take_unreported())
+    _print_never_retrieved(entries)
+
+
+def _after_fork_in_child() -> None:
+    # The child has only the forking thread: no worker of any inherited
+    # system exists here.  Mark them all dead (any use raises
+    # ForkedSystemError), re-create locks a vanished thread may have held,
+    # and drop the parent's unretrieved errors: the parent reports them.
+    for js in list(_all_systems):
+        lib.fjpy_sys_forked(js._g)
+        js._lock = threading.Lock()
+        js._unreported = []
+    for g in _orphans:
+        lib.fjpy_sys_forked(g)
+    _never_retrieved.clear()
+    counter_module.reinit_after_fork()
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)

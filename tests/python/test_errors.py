@@ -8,7 +8,7 @@ import threading
 import pytest
 
 import fiberjob
-from fiberjob import Priority
+from fiberjob import Priority, lifetime
 from fiberjob._ffi import ffi, lib
 
 from conftest import blocker
@@ -50,7 +50,11 @@ def test_exception_reraised_from_wait(js):
     assert isinstance(ei.value.__cause__, RuntimeError)
     assert str(ei.value.__cause__) == "bad"
     assert "boom" in str(ei.value)
-    c.wait()  # reported once
+    # The error stays with the counter, as with a Future: every wait gets it.
+    with pytest.raises(fiberjob.JobError) as again:
+        c.wait()
+    assert again.value.__cause__ is ei.value.__cause__
+    js.close()   # already reported by the waits: close() does not raise it again
 
 
 def test_all_errors_of_a_counter_reported_together(js):
@@ -145,13 +149,14 @@ def test_submission_racing_close_is_refused_or_run(make_system):
     results = []
 
     def late():
-        while not js._closing:
-            pass
         try:
+            while lib.fjpy_sys_state(js._g) == lifetime.OPEN:
+                pass
             js.run(lambda ctx: results.append("ran"))
         except fiberjob.ShutdownError:
             results.append("refused")
-        ev.set()
+        finally:
+            ev.set()
 
     t = threading.Thread(target=late)
     t.start()
@@ -302,6 +307,7 @@ def test_fiber_stack_overflow_is_reported_then_aborts():
         "js.run(lambda ctx: repr(x)).wait()\n")
     assert r.returncode != 0
     assert "fiber stack overflow" in r.stderr
+    assert "JobSystem(stack_size=" in r.stderr   # the setting, as a Python caller spells it
 
 
 def test_ctrl_c_interrupts_a_blocking_wait(js1):

@@ -220,15 +220,14 @@ def test_map_submits_one_job_per_chunk():
         calls = []
         real_submit = js._submit
 
-        def spy(submit, target, jobs, *rest, **kw):
+        def spy(target, jobs, priority, counter, via_ctx, single, **kw):
             jobs = list(jobs)
-            calls.append((submit, len(jobs)))
-            return real_submit(submit, target, jobs, *rest, **kw)
+            calls.append((single, len(jobs)))
+            return real_submit(target, jobs, priority, counter, via_ctx, single, **kw)
 
         js._submit = spy
         assert list(ex.map(square, range(100), chunksize=8)) == [x * x for x in range(100)]
-        from fiberjob._ffi import lib
-        assert calls == [(lib.fj_run_jobs, 13)]     # ceil(100 / 8) jobs in one call
+        assert calls == [(False, 13)]     # ceil(100 / 8) jobs in one fj_run_jobs call
 
 
 def test_config_goes_to_the_job_system():

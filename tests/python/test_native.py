@@ -122,7 +122,7 @@ def test_counter_created_by_a_job_after_shutdown_began(make_system):
     from fiberjob._ffi import ffi, lib
 
     js = make_system()
-    sysptr = js._ptr
+    sysptr = lib.fjpy_sys_raw(js._g)   # the job below keeps it from closing
     shutting = threading.Event()
     task = native.tree(3, 4)
 
