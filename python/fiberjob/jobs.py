@@ -240,6 +240,8 @@ def fjpy_step(ctx_ptr, job_id, status, wait_out):
                 "a job may yield None (a fiber yield), a fiberjob.Counter or a Future from "
                 "submit(), not %r" % (item,)))
     except StopIteration as e:
+        if job.gen is None:   # raised by a plain function: an error, not an end
+            return _finish(job_id, job, None, e)
         return _finish(job_id, job, e.value, None)
     except BaseException as e:  # noqa: B902 - every job exception must surface
         return _finish(job_id, job, None, e)

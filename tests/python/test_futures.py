@@ -46,6 +46,16 @@ def test_exception_goes_to_the_future_only(js):
     js.close()      # and close() has nothing to report
 
 
+def test_stop_iteration_from_a_plain_function_is_an_error(js):
+    def plain(ctx):
+        raise StopIteration(5)        # not a generator: this is a failure
+
+    assert isinstance(js.submit(plain).exception(timeout=T), StopIteration)
+    with pytest.raises(fiberjob.JobError) as ei:
+        js.run(plain).wait()
+    assert isinstance(ei.value.__cause__, StopIteration)
+
+
 def test_result_timeout_then_result(js1):
     job, started, ev = blocker()
     js1.run(job)
