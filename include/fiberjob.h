@@ -195,6 +195,11 @@ typedef struct fj_stats {
   uint64_t fibers_created;    /* fiber stacks mapped */
   uint64_t fibers_live;       /* now: fiber stacks mapped (running, parked or pooled) */
   uint64_t fibers_pooled;     /* now: idle fibers kept for reuse */
+  /* Running out of fibers (fiber stacks could not be mapped): */
+  uint64_t yields_inline;     /* yields that found new work but no fiber for it, and resumed
+                                 a yielded fiber or carried on instead (never an error) */
+  uint64_t waits_inline;      /* waits that found no fiber to switch to, and ran other jobs on
+                                 their own stack until the counter reached zero */
 } fj_stats;
 
 /* Errors: FJ_EINVAL.  Threads: any.  The figures are read without locking,
@@ -248,7 +253,8 @@ FJ_API int fj_run_jobs(fj_system *sys, const fj_job *jobs, size_t n,
 
 /*
  * Waits until c reaches zero.  From a plain thread it blocks the thread
- * without spinning; from inside a job of this system it is fj_ctx_wait().
+ * without spinning; from inside a job of this system it is fj_ctx_wait()
+ * (so FJ_EDEADLK and FJ_ENOMEM as documented there).
  * A NULL counter is FJ_EINVAL.  Returns at once if c is already zero.
  * Threads: any.  Suspends: yes, when called from a job.
  */
@@ -278,7 +284,12 @@ FJ_API int fj_ctx_spawn_jobs(fj_ctx *ctx, const fj_job *jobs, size_t n,
  * job's priority; the worker runs other ready work of the same or higher
  * priority, and the job resumes later exactly where it stopped.  Returns at
  * once when no such work is ready.  On one worker two jobs that yield in turn
- * alternate strictly.  With enable_yielding = 0 it yields the OS thread.
+ * alternate strictly, and yielded jobs alternate with new jobs (as the
+ * worker's own loop does), so jobs that yield need a handful of fibers, not
+ * one each.  A yield never fails for lack of memory: when new work would
+ * need a fiber that cannot be mapped, it resumes an older yielded job or
+ * returns at once (counted in fj_stats.yields_inline).  With
+ * enable_yielding = 0 it yields the OS thread.
  * Errors: FJ_EINVAL (NULL ctx).  Threads: the job owning ctx.  Suspends: yes.
  */
 FJ_API int fj_ctx_yield(fj_ctx *ctx);
@@ -287,9 +298,17 @@ FJ_API int fj_ctx_yield(fj_ctx *ctx);
  * Suspends the job until c reaches zero: the fiber is parked on the counter
  * (no polling) and the worker runs other work meanwhile.  Works on a single
  * worker, for example for a job waiting on its own children.  With
- * enable_yielding = 0 the thread runs other ready jobs until c is zero.
- * Errors: FJ_EINVAL, FJ_EWRONGSYSTEM.  Threads: the job owning ctx.
- * Suspends: yes.
+ * enable_yielding = 0, or when no fiber can be mapped for the worker to
+ * switch to, the job's own stack runs other ready jobs until c is zero
+ * (counted in fj_stats.waits_inline); it then takes them from every
+ * priority in turn, so the job that will release the waiters runs whatever
+ * its priority.
+ * Errors: FJ_EINVAL, FJ_EWRONGSYSTEM; FJ_EDEADLK at once when c is the
+ * counter the calling job was submitted with (it would wait for itself;
+ * longer wait cycles are not detected); FJ_ENOMEM only when no progress is
+ * possible at all: no fiber can be mapped, this stack has no room to run
+ * another job, every worker is in the same state and work is queued.
+ * Threads: the job owning ctx.  Suspends: yes.
  */
 FJ_API int fj_ctx_wait(fj_ctx *ctx, fj_counter *c);
 

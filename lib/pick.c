@@ -63,6 +63,37 @@ bool fj__steal(fj__worker *w, fj__item *out, unsigned *prio) {
   return false;
 }
 
+fj__fiber *fj__take_yielded(fj__worker *w, unsigned max_prio) {
+  for (unsigned p = 0; p <= max_prio; p++) {
+    fj__fiber *f = fj__fiber_of_link(fj__fifo_pop(&w->yieldq[p]));
+    if (f) {
+      w->turn_yield = false;
+      return f;
+    }
+  }
+  return NULL;
+}
+
+bool fj__pick_for_stuck_wait(fj__worker *w, fj__item *out, unsigned *prio) {
+  w->stuck_low_first = !w->stuck_low_first;
+  if (!w->stuck_low_first)
+    return fj__pick(w, out, prio, FJ__PICK_ANY, FJ_PRIORITY_LOW);
+  for (unsigned p = FJ_PRIORITY_COUNT; p-- > 0;) {
+    if (fj__deque_pop(&w->deque[p], out) || fj__take_injected(w, p, out)) {
+      *prio = p;
+      return true;
+    }
+    fj__fiber *f = fj__fiber_of_link(fj__fifo_pop(&w->yieldq[p]));
+    if (f) {
+      *out = fj__item_of_fiber(f);
+      *prio = p;
+      return true;
+    }
+  }
+  /* Nothing local: the handoff slot, then other workers, as usual. */
+  return fj__pick(w, out, prio, FJ__PICK_ANY, FJ_PRIORITY_LOW);
+}
+
 void fj__unpick(fj__worker *w, const fj__item *it, unsigned prio) {
   if (!it->fn) {
     fj__fifo_push(&w->yieldq[prio], &fj__item_fiber(it)->link);

@@ -4,9 +4,10 @@
  *
  * Picking order (fj__pick), for each priority from HIGH to LOW:
  *   own deque (newest first) -> shared inject queue -> own yield queue,
- * except that after a pick of new work the next pick prefers the yield
- * queue, so yielded fibers and new jobs alternate and neither starves the
- * other.  Only when nothing is local at any priority does the worker steal,
+ * except that after a pick of new work the next pick (in the loop or in a
+ * yield) prefers the yield queue, so yielded fibers and new jobs alternate:
+ * neither starves the other, and jobs that yield need a handful of fibers,
+ * not one each.  Only when nothing is local at any priority does the worker steal,
  * again HIGH to LOW.  A job put aside for a switch (`handoff`) comes first.
  * Everything here runs on the worker's own thread.
  */
@@ -29,6 +30,15 @@ bool fj__take_injected(fj__worker *w, unsigned p, fj__item *out);
 /* Steals one item from another worker's deque, HIGH to LOW. */
 bool fj__steal(fj__worker *w, fj__item *out, unsigned *prio);
 
+/* A yielded fiber of priority <= max_prio (highest first), or NULL. */
+fj__fiber *fj__take_yielded(fj__worker *w, unsigned max_prio);
+
+/* The pick of a wait that has no fiber to switch to (wait.c): every other
+ * call looks LOW to HIGH instead of HIGH to LOW, so waiters of a higher
+ * priority filling the stack cannot keep out the lower-priority job that
+ * would release them. */
+bool fj__pick_for_stuck_wait(fj__worker *w, fj__item *out, unsigned *prio);
+
 /* Puts back an item picked for a switch that could not happen.  Cannot
  * fail: when the deque cannot grow, the item waits in the handoff slot. */
 void fj__unpick(fj__worker *w, const fj__item *it, unsigned prio);
@@ -44,7 +54,7 @@ fj__pick(fj__worker *w, fj__item *out, unsigned *prio, int mode, unsigned max_pr
   }
   for (unsigned p = 0; p <= max_prio; p++) {
     fj__fifo *yq = &w->yieldq[p];
-    if (mode == FJ__PICK_ANY && w->turn_yield && !fj__fifo_empty(yq))
+    if (w->turn_yield && !fj__fifo_empty(yq))
       goto take_yielded;
     /* The inline hint check spares a call per pick when nothing came in. */
     if (fj__deque_pop(&w->deque[p], out) ||

@@ -16,7 +16,7 @@ __attribute__((noinline)) void fj__flush_finished_now(fj__worker *w) {
 
 fj__worker *fj__run_job(fj__worker *w, fj__fiber *self, const fj__item *it, unsigned prio) {
   FJ__ASSERT(it->fn != NULL); /* a job, not a fiber */
-  fj_ctx ctx = {.sys = w->sys, .worker = w, .fiber = self, .prio = prio};
+  fj_ctx ctx = {.sys = w->sys, .worker = w, .fiber = self, .counter = it->counter, .prio = prio};
   fj_ctx *outer = w->cur_ctx; /* non-NULL only for nested runs in a wait */
   fj_ctx *outer_fiber_ctx = NULL;
   unsigned outer_prio = 0;

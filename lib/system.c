@@ -53,6 +53,7 @@ int fj__system_create(const fj_config *cfg, fj_system **out) {
   atomic_init(&sys->spinning, 0);
   atomic_init(&sys->stopping, 0);
   atomic_init(&sys->exiting, 0);
+  atomic_init(&sys->stuck, 0);
   atomic_init(&sys->fibers_live, 0);
   for (unsigned p = 0; p < FJ_PRIORITY_COUNT; p++) {
     int r = fj__inject_init(&sys->inject[p]);
@@ -151,6 +152,8 @@ void fj__system_stats(const fj_system *sys, fj_stats *out) {
     out->jobs_stolen += fj__load_relaxed(&w->stolen);
     out->yields += fj__load_relaxed(&w->yields);
     out->waits_suspended += fj__load_relaxed(&w->waits);
+    out->yields_inline += fj__load_relaxed(&w->yields_inline);
+    out->waits_inline += fj__load_relaxed(&w->waits_inline);
     out->fibers_created += fj__load_relaxed(&w->pool.created);
     out->fibers_pooled += fj__load_relaxed(&w->pool.pooled);
   }

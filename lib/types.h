@@ -61,6 +61,7 @@ typedef struct fj__worker {
 
   struct fj_ctx *cur_ctx; /* job running now, for fj_current_ctx */
   bool turn_yield;        /* next pick favours the yield queue (fairness) */
+  bool stuck_low_first;   /* next fj__pick_for_stuck_wait looks LOW first */
   uint32_t rng;           /* victim choice */
   fj__item *take_buf;     /* scratch for taking from the inject queues */
   /* Finished jobs whose counter decrement is held back (see run.h):
@@ -72,6 +73,8 @@ typedef struct fj__worker {
   /* Single-writer statistics (see fj__stat_add).  spawned and completed
    * also drive shutdown's quiescence check and use release stores. */
   _Atomic uint64_t spawned, completed, stolen, yields, waits;
+  /* Yields and waits that found no fiber for new work (see wait.c). */
+  _Atomic uint64_t yields_inline, waits_inline;
 
   fj__thread thread;
 } fj__worker;
@@ -82,6 +85,7 @@ struct fj_ctx {
   struct fj_system *sys;
   fj__worker *worker; /* updated whenever the job resumes on another worker */
   fj__fiber *fiber;   /* NULL with enable_yielding = 0 */
+  fj_counter *counter; /* the counter that counts this job (NULL: none) */
   unsigned prio;
 };
 
@@ -104,6 +108,11 @@ struct fj_system {
    * submission lands after it; the lock-free path pairs with it through
    * the fast ring's tail (see fj__submit_fast). */
   _Alignas(FJ__CACHE_LINE) _Atomic int stopping;
+
+  /* Workers whose innermost wait can neither get a fiber nor run another
+   * job on its stack (wait.c).  When all are, and work is queued, nothing
+   * can progress: their waits return FJ_ENOMEM. */
+  _Atomic uint32_t stuck;
 
   /* Tells idle workers to leave. */
   _Alignas(FJ__CACHE_LINE) _Atomic int exiting;

@@ -8,10 +8,19 @@
  * A wait first runs, right on its own stack, the jobs it waits for while
  * they are what the worker would pick next anyway (no switch, no fiber);
  * anything else parks the fiber.
+ *
+ * Running out of fibers (no stack can be mapped) is never an error by
+ * itself.  A yield then resumes an older yielded fiber or carries on.  A
+ * wait runs other jobs on its own stack, alternating LOW-first and
+ * HIGH-first picks so that the job that will release it runs whatever its
+ * priority; only when its stack has no room left, every worker is in that
+ * state and work is queued — no progress possible at all — does it return
+ * FJ_ENOMEM, so its job can unwind and free the stack.
  */
 #include "wait.h"
 
 #include "atomics.h"
+#include "idle.h"
 #include "pick.h"
 #include "run.h"
 #include "switch.h"
@@ -69,8 +78,13 @@ int fj__yield(fj_ctx *ctx) {
     return FJ_OK; /* nothing else ready: carry on */
   fj__fiber *to = fj__target_for(w, &it, prio);
   if (!to) {
+    /* No fiber for the new job: leave it queued, and give way to an older
+     * yielded job instead (it has its fiber), or carry on. */
     fj__unpick(w, &it, prio);
-    return FJ_ENOMEM;
+    fj__stat_add(&w->yields_inline, 1);
+    to = fj__take_yielded(w, ctx->prio);
+    if (!to)
+      return FJ_OK;
   }
   fj__stat_add(&w->yields, 1);
   fj__switch_to(w, self, to, FJ__LEAVE_YIELD, NULL);
@@ -86,11 +100,27 @@ static bool fj__stack_has_room(const fj__fiber *stack) {
   return (size_t)(&probe - stack->stack.lo) > reserve;
 }
 
+/* This wait's stack has no room for another job and it has no fiber to
+ * switch to.  True when every worker is in the same state while work is
+ * queued: no job can run anywhere, so nothing can ever bring c to zero. */
+static bool fj__no_progress_possible(fj__worker *w, bool *stuck) {
+  fj_system *sys = w->sys;
+  if (!*stuck) {
+    *stuck = true;
+    /* seq_cst: every stuck worker's increment is ordered before its own
+     * check below; the last one in sees all the others. */
+    fj__fetch_add_seq_cst(&sys->stuck, 1);
+  }
+  return fj__load_seq_cst(&sys->stuck) >= sys->num_workers && fj__work_visible(w);
+}
+
 /* Waiting without parking: run other jobs on this stack until c is zero.
  * The mode for enable_yielding = 0, and the fallback when no fiber stack
  * can be mapped.  Sleeps on the counter briefly when there is nothing to
  * run, since new work may arrive for this thread meanwhile. */
 static int fj__wait_running_jobs(fj_ctx *ctx, fj_counter *c) {
+  int result = FJ_OK;
+  bool stuck = false; /* counted in sys->stuck */
   for (;;) {
     fj__worker *w = ctx->worker;
     fj__flush_finished(w); /* c may be the counter held back */
@@ -100,9 +130,33 @@ static int fj__wait_running_jobs(fj_ctx *ctx, fj_counter *c) {
     unsigned prio;
     /* Each job run here nests on this stack; when it runs low, stop taking
      * new work and just wait (other workers, or the jobs below us once they
-     * resume, carry on). */
-    if (!fj__stack_has_room(ctx->fiber ? ctx->fiber : &w->thread_fiber) ||
-        !fj__pick(w, &it, &prio, FJ__PICK_ANY, FJ_PRIORITY_LOW)) {
+     * resume, carry on) — unless nothing anywhere can run any more. */
+    if (!fj__stack_has_room(ctx->fiber ? ctx->fiber : &w->thread_fiber)) {
+      /* A ready fiber needs no room here: switching to it is progress. */
+      if (ctx->fiber && fj__pick(w, &it, &prio, FJ__PICK_FOR_YIELD, FJ_PRIORITY_LOW)) {
+        if (!it.fn) {
+          if (stuck) { /* a suspended wait does not hold its worker */
+            fj__fetch_sub_seq_cst(&w->sys->stuck, 1);
+            stuck = false;
+          }
+          fj__stat_add(&w->yields, 1);
+          fj__switch_to(w, ctx->fiber, fj__item_fiber(&it), FJ__LEAVE_YIELD, NULL);
+          continue;
+        }
+        fj__unpick(w, &it, prio); /* a job: no room to run it here */
+      }
+      if (fj__no_progress_possible(w, &stuck) && fj__counter_pending(c) != 0) {
+        result = FJ_ENOMEM;
+        break;
+      }
+      fj__counter_wait_thread(c, FJ__WAIT_POLL_NS);
+      continue;
+    }
+    /* Without fibers at all (enable_yielding = 0) priorities stay strict;
+     * a fiber that found none to switch to takes turns LOW-first. */
+    bool picked = ctx->fiber ? fj__pick_for_stuck_wait(w, &it, &prio)
+                             : fj__pick(w, &it, &prio, FJ__PICK_ANY, FJ_PRIORITY_LOW);
+    if (!picked) {
       fj__counter_wait_thread(c, FJ__WAIT_POLL_NS);
       continue;
     }
@@ -117,10 +171,14 @@ static int fj__wait_running_jobs(fj_ctx *ctx, fj_counter *c) {
       fj__unpick(w, &it, prio); /* cannot happen without fibers */
     }
   }
-  return FJ_OK;
+  if (stuck)
+    fj__fetch_sub_seq_cst(&ctx->worker->sys->stuck, 1);
+  return result;
 }
 
 int fj__wait(fj_ctx *ctx, fj_counter *c) {
+  if (c == ctx->counter)
+    return FJ_EDEADLK; /* it counts this very job: it could never reach zero */
   fj__flush_finished(ctx->worker); /* c may be the counter held back */
   if (fj__counter_pending(c) == 0)
     return FJ_OK;
@@ -153,8 +211,10 @@ int fj__wait(fj_ctx *ctx, fj_counter *c) {
   } else {
     to = fj__worker_blank_fiber(w); /* continues the loop (and sleeps if idle) */
   }
-  if (!to)
+  if (!to) {
+    fj__stat_add(&w->waits_inline, 1);
     return fj__wait_running_jobs(ctx, c);
+  }
   fj__waiter node = {.fiber = self, .counter = c};
   atomic_init(&node.done, 0);
   fj__stat_add(&w->waits, 1);
