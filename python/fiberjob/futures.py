@@ -23,7 +23,7 @@ import threading
 import weakref
 from typing import TYPE_CHECKING, Any, Callable, Dict, Optional
 
-from .errors import ShutdownError
+from .errors import ForkedSystemError
 
 if TYPE_CHECKING:  # only for annotations
     from .counter import Counter
@@ -106,7 +106,7 @@ def new_table() -> PendingTable:
 def _after_fork_in_child() -> None:
     # The parent's workers do not exist here: none of these jobs can run.
     for t in list(_tables):
-        t.fail_all(lambda: ShutdownError(
+        t.fail_all(lambda: ForkedSystemError(
             detail="the process forked; this job belonged to a JobSystem of the parent "
                    "and never runs in the child"))
 

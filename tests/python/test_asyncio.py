@@ -137,3 +137,21 @@ def test_fiber_executor_with_run_in_executor():
 
     with fiberjob.FiberExecutor(2) as ex:
         assert run(main(ex)) == [2 ** i for i in range(20)]
+
+
+def test_run_async_refuses_coroutine_functions(js):
+    # The decision shared with the robustness work: a job runs on a worker,
+    # not on the loop, so an `async def` is refused at submission.
+    async def coro_fn(ctx):
+        return 1
+
+    async def main():
+        with pytest.raises(TypeError):
+            js.run_async(coro_fn)
+        with pytest.raises(TypeError):
+            js.submit(coro_fn)
+
+    run(main())
+    with fiberjob.FiberExecutor(1) as ex:
+        with pytest.raises(TypeError):
+            ex.submit(coro_fn)

@@ -164,7 +164,7 @@ def test_yield_foreign_pending_future_is_a_type_error(js):
     assert "made by fiberjob" in js.submit(job).result(timeout=T)
 
 
-def test_yield_own_counter_future_is_a_value_error(js1):
+def test_yield_own_counter_future_is_a_deadlock_error(js1):
     # One worker: the child cannot run before the parent's step returns, so
     # its Future is surely pending at the yield.
     js = js1
@@ -173,7 +173,7 @@ def test_yield_own_counter_future_is_a_value_error(js1):
     def job(ctx):
         try:
             yield ctx.submit(lambda ctx: 1, counter=c)   # c also tracks this job
-        except ValueError as e:
+        except fiberjob.DeadlockError as e:   # a ValueError
             return str(e)
 
     f = js.submit(job, counter=c)
@@ -268,7 +268,7 @@ FORK_CHILD = textwrap.dedent("""
     if pid == 0:
         # The child has no workers: the Future must fail at once, not hang.
         exc = f.exception(timeout=10)
-        ok = isinstance(exc, fiberjob.ShutdownError) and "forked" in str(exc)
+        ok = isinstance(exc, fiberjob.ForkedSystemError) and "forked" in str(exc)
         print("child", type(exc).__name__, flush=True)
         os._exit(0 if ok else 1)
     _, status = os.waitpid(pid, 0)
@@ -282,4 +282,4 @@ def test_future_of_a_job_forked_away_fails_in_the_child():
     r = subprocess.run([sys.executable, "-c", FORK_CHILD], capture_output=True, text=True,
                        timeout=120)
     assert r.returncode == 0, r.stderr
-    assert r.stdout.split("\n")[:2] == ["child ShutdownError", "parent parent 0"], r.stdout
+    assert r.stdout.split("\n")[:2] == ["child ForkedSystemError", "parent parent 0"], r.stdout
