@@ -6,6 +6,7 @@
 //   boost_fiber_bench yield|yield64|empty|fib|fib_cutoff|skynet|parked
 #include <boost/fiber/all.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <thread>
 #include <vector>
@@ -19,17 +20,20 @@ template <class Fn> static bf::fiber spawn(Fn &&fn) {
 }
 
 static void yield_bench(int fibers, long per_fiber, const char *name) {
-  std::vector<bf::fiber> fs;
-  uint64_t t0 = bench_now_ns();
-  for (int i = 0; i < fibers; i++)
-    fs.push_back(spawn([per_fiber] {
-      for (long k = 0; k < per_fiber; k++)
-        boost::this_fiber::yield();
-    }));
-  for (auto &f : fs)
-    f.join();
-  bench_report("boost-fiber", name, double(bench_now_ns() - t0) / double(fibers * per_fiber),
-               "ns/yield");
+  uint64_t best = UINT64_MAX;
+  for (int pass = 0; pass < BENCH_PASSES; pass++) { // the fastest pass
+    std::vector<bf::fiber> fs;
+    uint64_t t0 = bench_now_ns();
+    for (int i = 0; i < fibers; i++)
+      fs.push_back(spawn([per_fiber] {
+        for (long k = 0; k < per_fiber; k++)
+          boost::this_fiber::yield();
+      }));
+    for (auto &f : fs)
+      f.join();
+    best = std::min(best, bench_now_ns() - t0);
+  }
+  bench_report("boost-fiber", name, double(best) / double(fibers * per_fiber), "ns/yield");
 }
 
 static void parked_bench() {

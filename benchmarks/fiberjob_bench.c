@@ -66,15 +66,24 @@ static void bench_yield(int yielding, int fibers, long per_fiber, const char *na
   fj_job jobs[64];
   for (int i = 0; i < fibers; i++)
     jobs[i] = (fj_job){yielder, (void *)per_fiber};
-  uint64_t t0 = bench_now_ns();
-  fj_run_jobs(sys, jobs, (size_t)fibers, FJ_PRIORITY_NORMAL, c);
-  fj_wait(sys, c);
-  uint64_t t1 = bench_now_ns();
-  fj_stats st;
-  fj_system_stats(sys, &st);
   long want = (long)fibers * per_fiber;
-  bench_verify(!yielding || (long)st.yields >= want - fibers, name, (long long)st.yields, want);
-  bench_report(sys_name, name, (double)(t1 - t0) / (double)want, "ns/yield");
+  uint64_t best = UINT64_MAX;
+  /* The fastest of BENCH_PASSES passes: the one the shared machine
+   * disturbed least (every yield program does the same). */
+  for (int pass = 0; pass < BENCH_PASSES; pass++) {
+    fj_stats before, after;
+    fj_system_stats(sys, &before);
+    uint64_t t0 = bench_now_ns();
+    fj_run_jobs(sys, jobs, (size_t)fibers, FJ_PRIORITY_NORMAL, c);
+    fj_wait(sys, c);
+    uint64_t t1 = bench_now_ns();
+    fj_system_stats(sys, &after);
+    long yields = (long)(after.yields - before.yields);
+    bench_verify(!yielding || yields >= want - fibers, name, yields, want);
+    if (t1 - t0 < best)
+      best = t1 - t0;
+  }
+  bench_report(sys_name, name, (double)best / (double)want, "ns/yield");
   fj_counter_destroy(c);
   fj_system_destroy(sys);
 }

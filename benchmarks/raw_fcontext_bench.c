@@ -32,15 +32,20 @@ static void bouncer(transfer_t t) {
 static void bench_round_trip(void) {
   static char stack[BENCH_STACK];
   fcontext_t ctx = make_fcontext(stack + sizeof stack, sizeof stack, bouncer);
-  enum { TRIPS = 20000000 };
+  enum { TRIPS = 10000000 };
   for (int warm = 0; warm < 1000; warm++)
     ctx = jump_fcontext(ctx, NULL).fctx;
-  uint64_t t0 = bench_now_ns();
-  for (long i = 0; i < TRIPS; i++)
-    ctx = jump_fcontext(ctx, NULL).fctx;
-  uint64_t t1 = bench_now_ns();
-  bench_report("raw-fcontext", "roundtrip", (double)(t1 - t0) / TRIPS, "ns/round-trip");
-  bench_report("raw-fcontext", "jump", (double)(t1 - t0) / TRIPS / 2, "ns/jump");
+  uint64_t best = UINT64_MAX;
+  for (int pass = 0; pass < BENCH_PASSES; pass++) { /* the fastest pass */
+    uint64_t t0 = bench_now_ns();
+    for (long i = 0; i < TRIPS; i++)
+      ctx = jump_fcontext(ctx, NULL).fctx;
+    uint64_t t1 = bench_now_ns();
+    if (t1 - t0 < best)
+      best = t1 - t0;
+  }
+  bench_report("raw-fcontext", "roundtrip", (double)best / TRIPS, "ns/round-trip");
+  bench_report("raw-fcontext", "jump", (double)best / TRIPS / 2, "ns/jump");
 }
 
 /* ---- bare round-robin scheduler ---------------------------------------- */
@@ -55,7 +60,7 @@ static void rr_fiber(transfer_t t) {
   abort(); /* a finished fiber is never resumed */
 }
 
-static void bench_round_robin(int fibers, long per_fiber, const char *name) {
+static uint64_t round_robin_pass(int fibers, long per_fiber, const char *name) {
   static char stacks[64][BENCH_STACK];
   fcontext_t ctx[64];
   int live = fibers;
@@ -82,7 +87,18 @@ static void bench_round_robin(int fibers, long per_fiber, const char *name) {
   uint64_t t1 = bench_now_ns();
   long want = (long)fibers * per_fiber;
   bench_verify(yields == want, name, yields, want);
-  bench_report("rr-fcontext", name, (double)(t1 - t0) / (double)want, "ns/yield");
+  return t1 - t0;
+}
+
+static void bench_round_robin(int fibers, long per_fiber, const char *name) {
+  uint64_t best = UINT64_MAX;
+  for (int pass = 0; pass < BENCH_PASSES; pass++) { /* the fastest pass */
+    uint64_t ns = round_robin_pass(fibers, per_fiber, name);
+    if (ns < best)
+      best = ns;
+  }
+  bench_report("rr-fcontext", name, (double)best / (double)((long)fibers * per_fiber),
+               "ns/yield");
 }
 
 /* Touches a little of its stack the way a job's frames would, then parks. */

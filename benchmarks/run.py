@@ -546,15 +546,19 @@ def section_python(results):
     names = sorted(s for s in results if s == "python" or s.startswith("py"))
     rows = []
     for s in names:
+        base = (s, "thread_pool_submit")
         for w in sorted(results[s]):
             rows.append([s, w, threads(s, w) if s in THREADS else "see fiberjob.bench",
-                         unit(results, s, w), cell(results, s, w)])
+                         unit(results, s, w), cell(results, s, w),
+                         ratio_cell(results, (s, w), base)])
     if not rows:
         return []
     return ["## Python", "",
             "`python -m fiberjob.bench --json` run once per round (its own median of 3 batches), "
-            "every figure it prints.", ""] + table(
-        ["system", "figure", "threads", "unit", "median [min–max]"], rows)
+            "every figure it prints; `thread_pool_submit` is concurrent.futures."
+            "ThreadPoolExecutor.submit on the same trivial jobs with as many threads as workers.",
+            ""] + table(["system", "figure", "threads", "unit", "median [min–max]",
+                         "÷ ThreadPoolExecutor.submit (same round)"], rows)
 
 
 def section_before_after(results):
