@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * fcontext.c — the shim over Boost.Context's fcontext, the only file that
- * knows about it.  Debian 12's Boost 1.74 exports make_fcontext and
- * jump_fcontext with C linkage; newer Boost (2024 on) hides them behind C++
- * wrappers, and this file would then become a small C++ file.
+ * fcontext.c — the shim over Boost.Context's fcontext; with fcontext.h (which
+ * declares jump_fcontext so the switch inlines) the only code that knows
+ * about it.  Debian 12's Boost 1.74 exports make_fcontext and jump_fcontext
+ * with C linkage; newer Boost (2024 on) hides them behind C++ wrappers, and
+ * this file would then become a small C++ file exporting a C-linkage jump.
  *
  * Context-switch contract (x86-64 System V, as implemented by Boost's
  * jump_fcontext): a switch saves and restores the callee-saved registers
@@ -17,11 +18,9 @@
  */
 #include "fcontext.h"
 
-extern fj__transfer jump_fcontext(fj__fctx const to, void *vp);
 extern fj__fctx make_fcontext(void *sp, size_t size, void (*fn)(fj__transfer));
 
 fj__fctx fj__fctx_make(void *stack_top, size_t size, void (*entry)(fj__transfer)) {
   return make_fcontext(stack_top, size, entry);
 }
 
-fj__transfer fj__fctx_jump(fj__fctx to, void *data) { return jump_fcontext(to, data); }

@@ -89,6 +89,7 @@ void fj__fiber_prepare(fj__fiber *f, void (*entry)(fj__transfer)) {
   FJ__FIBER_SET(f, FJ__FIBER_BLANK, FJ__FIBER_SUSPENDED);
 }
 
+#if FJ_ASAN_FIBERS || FJ_TSAN_FIBERS
 fj__transfer fj__fiber_switch(fj__fiber *from, fj__fiber *to, void *data, bool from_done) {
   FJ__ASSERT(from != to);
   FJ__FIBER_SET(from, FJ__FIBER_RUNNING, FJ__FIBER_LEAVING);
@@ -109,6 +110,7 @@ fj__transfer fj__fiber_switch(fj__fiber *from, fj__fiber *to, void *data, bool f
 #endif
   return t;
 }
+#endif
 
 void fj__fiber_entered(fj__fiber *self) {
 #if FJ_ASAN_FIBERS

@@ -27,7 +27,7 @@ bool fj__take_injected(fj__worker *w, unsigned p, fj__item *out) {
   *out = w->take_buf[0];
   /* Reverse order, so popping from the deque continues in FIFO order. */
   for (size_t i = n - 1; i >= 1; i--) {
-    int r = fj__deque_push(&w->deque[p], &w->take_buf[i]);
+    int r = fj__worker_deque_push(w, p, &w->take_buf[i]);
     FJ__ASSERT(r == 0); /* reserved above: cannot fail */
     (void)r;
   }
@@ -97,7 +97,7 @@ bool fj__pick_for_stuck_wait(fj__worker *w, fj__item *out, unsigned *prio) {
 void fj__unpick(fj__worker *w, const fj__item *it, unsigned prio) {
   if (!it->fn) {
     fj__fifo_push(&w->yieldq[prio], &fj__item_fiber(it)->link);
-  } else if (fj__deque_push(&w->deque[prio], it) != 0) {
+  } else if (fj__worker_deque_push(w, prio, it) != 0) {
     /* The deque cannot grow: park the job in the handoff slot, which the
      * pick that produced it has just emptied; the next pick takes it. */
     FJ__ASSERT(!w->has_handoff);

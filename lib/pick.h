@@ -56,8 +56,11 @@ fj__pick(fj__worker *w, fj__item *out, unsigned *prio, int mode, unsigned max_pr
     fj__fifo *yq = &w->yieldq[p];
     if (w->turn_yield && !fj__fifo_empty(yq))
       goto take_yielded;
+    bool popped = fj__deque_pop(&w->deque[p], out);
+    if (!popped)
+      w->deque_maybe &= ~(1u << p); /* empty until we push again */
     /* The inline hint check spares a call per pick when nothing came in. */
-    if (fj__deque_pop(&w->deque[p], out) ||
+    if (popped ||
         (fj__inject_size_hint(&w->sys->inject[p]) > 0 && fj__take_injected(w, p, out))) {
       w->turn_yield = true;
       *prio = p;

@@ -28,7 +28,7 @@ static inline void fj__ready_fiber(fj__worker *w, fj__fiber *f) {
   FJ__ASSERT(f->state == FJ__FIBER_SUSPENDED);
 #endif
   fj__item it = fj__item_of_fiber(f);
-  if (fj__deque_push(&w->deque[f->prio], &it) != 0) {
+  if (fj__worker_deque_push(w, f->prio, &it) != 0) {
     /* No memory to grow the deque: the intrusive yield queue cannot fail. */
     fj__fifo_push(&w->yieldq[f->prio], &f->link);
     return;

@@ -24,7 +24,7 @@ int fj__spawn(fj_ctx *ctx, const fj_job *jobs, size_t n, unsigned prio, fj_count
   for (size_t i = 0; i < n; i++) {
     FJ__ASSERT(jobs[i].fn != NULL); /* NULL fn tags a fiber: never a job */
     fj__item it = {.fn = jobs[i].fn, .arg = jobs[i].arg, .counter = c};
-    int r = fj__deque_push(d, &it);
+    int r = fj__worker_deque_push(w, prio, &it);
     FJ__ASSERT(r == 0); /* reserved above: cannot fail */
     (void)r;
   }

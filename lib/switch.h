@@ -19,9 +19,41 @@
 #include "run.h"
 #include "types.h"
 
+/* The hand-over of a left fiber whose `leave` is not FJ__LEAVE_YIELD
+ * (parking, retiring: rarer, and larger). */
+void fj__after_switch_other(fj__worker *w, fj__fiber *gone);
+
+/* The second half of fj__after_switch: disposes of the fiber that left
+ * (w->leaving), whose saved context is `from`.  Every switch sets
+ * `leaving`, so there always is one.  Inlined: the yield case (queue it on
+ * this worker) is the hot one, a handful of stores; the others go out of
+ * line. */
+__attribute__((always_inline)) static inline void fj__dispose_left(fj__worker *w,
+                                                                   fj__fctx from) {
+  fj__fiber *gone = w->leaving;
+  FJ__ASSERT(gone != NULL);
+  w->leaving = NULL;
+  gone->ctx = from; /* only now is it safe for anyone to resume it */
+  FJ__FIBER_SET(gone, FJ__FIBER_LEAVING, FJ__FIBER_SUSPENDED);
+  if (__builtin_expect(w->leave == FJ__LEAVE_YIELD, 1))
+    /* The yield queue is this worker's own: only this thread, which is
+     * here now, ever resumes a fiber from it. */
+    fj__fifo_push(&w->yieldq[gone->prio], &gone->link);
+  else
+    fj__after_switch_other(w, gone);
+}
+
 /* Runs on the fiber that was just resumed, on thread `w`.  `from` is the
  * saved context of the fiber that left. */
-void fj__after_switch(fj__worker *w, fj__fctx from);
+__attribute__((always_inline)) static inline void fj__after_switch(fj__worker *w,
+                                                                   fj__fctx from) {
+  fj__fiber *cur = w->current;
+  cur->worker = w;
+  if (cur->job_ctx)
+    cur->job_ctx->worker = w; /* the job may have moved to this worker */
+  w->cur_ctx = cur->job_ctx;
+  fj__dispose_left(w, from);
+}
 
 /* Switches from `self` (running on w) to `to` (suspended), which then
  * disposes of self as `leave` says.  Returns when self is resumed, maybe on
@@ -39,6 +71,27 @@ fj__switch_to(fj__worker *w, fj__fiber *self, fj__fiber *to, fj__leave leave,
   fj__transfer t = fj__fiber_switch(self, to, w, leave == FJ__LEAVE_RETIRE);
   /* Resumed, possibly by another worker: t.data is the worker we are on. */
   fj__after_switch((fj__worker *)t.data, t.from);
+}
+
+/* fj__switch_to(w, self, to, FJ__LEAVE_YIELD, NULL) for the yield fast
+ * path, minus what a same-worker resume makes redundant.  Self goes to the
+ * back of w's yield queue once off its stack, and only w ever takes fibers
+ * from its own yield queue (owner-only, like every fj__fifo): so self is
+ * resumed by w, on w's thread, and its fiber and job already name w.  Only
+ * the running job (w->cur_ctx) and the fiber that left need seeing to. */
+__attribute__((always_inline)) static inline void fj__switch_yield(fj__worker *w,
+                                                                   fj__fiber *self,
+                                                                   fj__fiber *to) {
+  fj__flush_finished(w); /* the fiber we switch to may run for long */
+  FJ__ASSERT(w->current == self && w->leaving == NULL);
+  w->leaving = self;
+  w->leave = FJ__LEAVE_YIELD;
+  w->current = to;
+  fj__transfer t = fj__fiber_switch(self, to, w, false);
+  FJ__ASSERT((fj__worker *)t.data == w && w->current == self && self->worker == w);
+  FJ__ASSERT(self->job_ctx != NULL && self->job_ctx->worker == w);
+  w->cur_ctx = self->job_ctx;
+  fj__dispose_left(w, t.from);
 }
 
 #endif

@@ -41,6 +41,14 @@ typedef struct fj__worker {
   unsigned index;        /* immutable */
 
   fj__deque deque[FJ_PRIORITY_COUNT]; /* owner pushes/pops; anyone steals */
+  /* Owner only.  Bit p clear => deque[p] is empty.  Only the owner pushes,
+   * through fj__worker_deque_push, which sets the bit first; the owner
+   * clears it only when its own pop finds the deque empty, and an empty
+   * deque stays empty until the owner pushes again (thieves only take).  A
+   * set bit may be stale (thieves emptied the deque): that costs one yield
+   * its fast path, nothing else.  Lets a yield skip reading the deques'
+   * top and bottom, lines thieves write. */
+  unsigned deque_maybe;
   fj__fifo yieldq[FJ_PRIORITY_COUNT]; /* yielded fibers, through ->link */
   fj__fiber_pool pool;
   fj__fiber thread_fiber; /* the OS thread's own stack */
@@ -78,6 +86,17 @@ typedef struct fj__worker {
 
   fj__thread thread;
 } fj__worker;
+
+/* The owner's push onto its deque of priority p (see deque_maybe).
+ * Returns as fj__deque_push. */
+static inline int fj__worker_deque_push(fj__worker *w, unsigned p, const fj__item *it) {
+  w->deque_maybe |= 1u << p;
+  return fj__deque_push(&w->deque[p], it);
+}
+
+/* Debug check of deque_maybe's invariant for priority p. */
+#define FJ__ASSERT_DEQUE_MAYBE(w, p)                                           \
+  FJ__ASSERT(((w)->deque_maybe >> (p) & 1u) || fj__deque_size_hint(&(w)->deque[p]) == 0)
 
 /* The context handed to a job.  It lives on the stack that runs the job
  * (a fiber's, or the worker thread's with enable_yielding = 0). */
