@@ -70,7 +70,7 @@ FJ_TEST_SCALE=4 meson test -C build-aarch64 --print-errorlogs
 # failed check (abort) or a hang past -timeout fails the run and leaves its
 # reproducer in build-fuzz/ (replay it: build/tests/fuzz/fuzz_replay FILE).
 step "libFuzzer: job graphs (60 s)"
-CC=clang setup build-fuzz -Dfuzz=true -Dtests=false -Dpython=false \
+CC=clang setup build-fuzz -Dfuzz=true -Dtests=false -Dpython=disabled \
   -Db_sanitize=address,undefined -Db_lundef=false
 mkdir -p build-fuzz/corpus
 if ! ASAN_OPTIONS=detect_leaks=1:allow_user_segv_handler=1 \
