@@ -22,9 +22,7 @@
  * and one of those waiting on a level that counts a job below it on that
  * stack would never return: there jobs wait only on their own counter
  * (their own children), never on a level.  A job waiting on the counter
- * that counts itself must get FJ_EDEADLK, not hang; that step is decoded
- * only with FUZZ_SELF_WAIT (the library refuses self-waits since the fix
- * that added the check; before it, such a wait hangs).
+ * that counts itself must get FJ_EDEADLK at once, not hang, and carry on.
  *
  * Built by -Dfuzz=true with clang (tests/fuzz/meson.build); replay.c runs
  * the seed corpus through the same function in the ordinary test builds.
@@ -155,10 +153,6 @@ static void decode_program(reader *r, program *prog, int depth) {
       if ((depth >= 0 && !g.fibers) || o.level > MAX_DEPTH)
         o.kind = OP_YIELD;
     }
-#ifndef FUZZ_SELF_WAIT
-    if (o.kind == OP_WAIT_SELF)
-      o.kind = OP_YIELD;
-#endif
     if (depth < 0 && (o.kind == OP_YIELD || o.kind == OP_WAIT_SELF))
       continue; /* jobs only */
     if (o.kind == OP_SPAWN || o.kind == OP_SPAWN_BATCH) {
@@ -289,7 +283,9 @@ static void run_program(spawner *s, const program *prog, node *self) {
       break;
     case OP_WAIT_SELF:
       if (self->counted_in)
-        expect(fj_ctx_wait(s->ctx, self->counted_in), FJ_EDEADLK, "wait on own job's counter");
+        expect(o->alt_api ? fj_wait(g.sys, self->counted_in)
+                          : fj_ctx_wait(s->ctx, self->counted_in),
+               FJ_EDEADLK, "wait on the counter counting the job itself");
       break;
     case OP_END:
     case OP_KINDS:
