@@ -28,6 +28,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -142,8 +143,10 @@ typedef struct fj_config {
                                  longer than about this before it is picked ahead of newer
                                  work of higher priority */
   /* Debugging (see fj_system_dump). */
-  uint32_t stall_report_ms;   /* 0 = off (default); env FIBERJOB_STALL_MS overrides */
-  int dump_signal;            /* 0 = none (default); e.g. SIGQUIT: dump to stderr on it */
+  uint32_t stall_report_ms;   /* 0 = off (default); env FIBERJOB_STALL_MS overrides;
+                                 see fj_system_dump */
+  int dump_signal;            /* 0 = none (default); e.g. SIGQUIT: dump to stderr on it;
+                                 not SIGSEGV or SIGBUS (FJ_ECONFIG) */
   /* more fields may follow */
 } fj_config;
 
@@ -200,6 +203,12 @@ typedef struct fj_stats {
                                  a yielded fiber or carried on instead (never an error) */
   uint64_t waits_inline;      /* waits that found no fiber to switch to, and ran other jobs on
                                  their own stack until the counter reached zero */
+  /* Deepest use of a fiber stack seen, in bytes, at page granularity: the
+   * pages of a stack the kernel has backed (a page once touched stays), so
+   * these are sampled when a stack is unmapped and by this call, never per
+   * job.  Compare with fj_config.stack_size / large_stack_size. */
+  uint64_t stack_high_water;       /* fibers of stack_size */
+  uint64_t stack_high_water_large; /* fibers of large_stack_size */
 } fj_stats;
 
 /* Errors: FJ_EINVAL.  Threads: any.  The figures are read without locking,
@@ -325,6 +334,66 @@ FJ_API fj_system *fj_ctx_system(const fj_ctx *ctx);
 /* The ctx of the job running on the calling thread, or NULL when the caller
  * is not inside a job.  Threads: any. */
 FJ_API fj_ctx *fj_current_ctx(void);
+
+/*
+ * Names the job for dumps, stall reports and traces (otherwise they show
+ * the symbol of its function, or its address).  Not copied: name must stay
+ * valid until the job returns and, while a trace runs, until fj_trace_stop.
+ * Errors: FJ_EINVAL (NULL ctx).  Threads: the job owning ctx.  Suspends: no.
+ */
+FJ_API int fj_ctx_set_name(fj_ctx *ctx, const char *name);
+
+/* ---- debugging --------------------------------------------------------- */
+
+/*
+ * Writes a human-readable snapshot to out: every worker (the job it runs,
+ * or idle, or asleep; its queued work per priority), threads blocked in
+ * fj_wait, and every suspended fiber: its job's name, the counter it is
+ * parked on (address, value, waiters) and for how long, or that it is
+ * ready after a yield; its stack use; and its call stack at the point it
+ * suspended, with file:line where the code has debug information (call
+ * stacks need elfutils' libdw at build time and x86-64).  Jobs keep
+ * running meanwhile, so it is a moment's picture; a fiber that resumed
+ * while it was read is marked.  Owns: nothing; out stays the caller's.
+ * Errors: FJ_EINVAL (NULL sys or out), FJ_EIO (writing failed).
+ * Threads: any, also from inside a job.  Suspends: no.
+ *
+ * Stall reports (fj_config.stall_report_ms = T, or the environment
+ * variable FIBERJOB_STALL_MS): when for T ms no job started, finished or
+ * resumed while a fiber is parked or a thread blocks in fj_wait, one report
+ * goes to stderr: the wait graph (each waiting job, its counter and the
+ * jobs still holding that counter), any cycle among them ("DEADLOCK: job A
+ * waits on counter c1, held by job B, which waits on counter c2, held by
+ * job A") or else the reason of the stall, then the snapshot.  The next
+ * report comes only after work progressed and stalled again.
+ * fj_config.dump_signal = a signal number (e.g. SIGQUIT): on that signal
+ * the snapshot goes to stderr, written by a monitor thread (not in the
+ * handler); the program's previous handler comes back at destroy.  The
+ * library writes nothing else to stderr.
+ */
+FJ_API int fj_system_dump(fj_system *sys, FILE *out);
+
+/*
+ * Starts recording a trace: each worker records up to max_events events
+ * (runs of jobs, steals, parks, wake-ups) into its own buffer, without
+ * locks; later events are counted as dropped.  About 56 bytes per event
+ * and worker are allocated now.  Errors: FJ_EINVAL (NULL sys, max_events
+ * 0), FJ_ESTATE (a trace is already running), FJ_ENOMEM.
+ * Threads: any.  Suspends: no.
+ */
+FJ_API int fj_trace_start(fj_system *sys, size_t max_events);
+
+/*
+ * Stops the trace and writes it to json_path as Chrome Trace Event JSON
+ * (opens in Perfetto's UI and chrome://tracing): one track per worker, a
+ * slice per run of a job named after the job, flow arrows from a run that
+ * yielded or waited to the run that resumed it, and instants for steals,
+ * parks and wake-ups with the counter.  json_path NULL discards the
+ * recording.  The recording is freed in every case.
+ * Errors: FJ_EINVAL (NULL sys), FJ_ESTATE (no trace running), FJ_EIO (the
+ * file could not be written).  Threads: any.  Suspends: no.
+ */
+FJ_API int fj_trace_stop(fj_system *sys, const char *json_path);
 
 #ifdef __cplusplus
 }

@@ -128,6 +128,18 @@ int fj_run_jobs(fj_system *sys, const fj_job *jobs, size_t n, fj_priority prio,
   return fj__submit(sys, jobs, n, prio, c);
 }
 
+/* A plain thread's blocking wait, listed for dumps and stall reports
+ * while it blocks. */
+static int fj__wait_thread(fj_system *sys, fj_counter *c, int64_t timeout_ns) {
+  if (fj__counter_pending(c) == 0)
+    return FJ_OK;
+  fj__thread_wait node;
+  fj__thread_wait_begin(&sys->dbg, &node, c);
+  int r = fj__counter_wait_thread(c, timeout_ns);
+  fj__thread_wait_end(&sys->dbg, &node);
+  return r;
+}
+
 int fj_wait(fj_system *sys, fj_counter *c) {
   if (!sys || !c)
     return FJ_EINVAL;
@@ -136,7 +148,7 @@ int fj_wait(fj_system *sys, fj_counter *c) {
   fj_ctx *ctx = fj__ctx_of(sys);
   if (ctx)
     return fj__wait(ctx, c);
-  return fj__counter_wait_thread(c, -1);
+  return fj__wait_thread(sys, c, -1);
 }
 
 int fj_wait_timeout(fj_system *sys, fj_counter *c, uint64_t timeout_ns) {
@@ -148,7 +160,7 @@ int fj_wait_timeout(fj_system *sys, fj_counter *c, uint64_t timeout_ns) {
     return FJ_EINJOB;
   if (timeout_ns > (uint64_t)INT64_MAX)
     timeout_ns = (uint64_t)INT64_MAX;
-  return fj__counter_wait_thread(c, (int64_t)timeout_ns);
+  return fj__wait_thread(sys, c, (int64_t)timeout_ns);
 }
 
 int fj_ctx_spawn(fj_ctx *ctx, fj_job_fn fn, void *arg, fj_priority prio, fj_counter *c) {

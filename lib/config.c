@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "internal.h"
@@ -45,6 +46,14 @@ int fj__config_load(const fj_config *user, fj_config *out) {
     if (size < offsetof(fj_config, large_stack_size) + sizeof(size_t))
       out->large_stack_size = FJ_DEFAULT_LARGE_STACK_SIZE;
     out->struct_size = sizeof *out;
+  }
+  /* Any program can turn stall reports on without recompiling. */
+  const char *stall = getenv("FIBERJOB_STALL_MS");
+  if (stall && *stall) {
+    char *end;
+    unsigned long ms = strtoul(stall, &end, 10);
+    if (*end == '\0' && ms <= UINT32_MAX)
+      out->stall_report_ms = (uint32_t)ms;
   }
   if (out->num_workers == 0)
     out->num_workers = fj__cpu_count();

@@ -6,6 +6,8 @@
  */
 #include "fiber.h"
 
+#include "fiber_registry.h"
+
 #include <stdint.h>
 
 #include "sys/sys.h"
@@ -39,10 +41,12 @@ fj__fiber *fj__fiber_create(size_t usable) {
 #if FJ_VALGRIND_STACKS
   f->valgrind_id = VALGRIND_STACK_REGISTER(s.lo, (char *)f);
 #endif
+  fj__fiber_registry_add(f);
   return f;
 }
 
 void fj__fiber_destroy(fj__fiber *f) {
+  fj__fiber_registry_remove(f); /* before unmapping: dumps read it under the lock */
   fj__stack s = f->stack;
 #if FJ_TSAN_FIBERS
   __tsan_destroy_fiber(f->tsan_fiber);

@@ -26,6 +26,7 @@
 #include <stdbool.h>
 
 #include "fcontext.h"
+#include "fiber_debug.h"
 #include "internal.h"
 #include "list.h"
 #include "stack.h"
@@ -59,6 +60,7 @@ typedef struct fj__fiber {
   struct fj__worker *worker; /* worker running it (or that last ran it) */
   struct fj_ctx *job_ctx;    /* the job on this fiber, NULL for a bare loop */
   unsigned prio;             /* priority of that job */
+  fj__fiber_debug dbg;       /* for dumps and debuggers (fiber_debug.h) */
 #if FJ__DEBUG
   fj__fiber_state state;     /* written only by the fiber's current owner */
 #endif

@@ -5,6 +5,7 @@
 #include "fiber_pool.h"
 
 #include "atomics.h"
+#include "sys/sys.h"
 
 void fj__fiber_pool_init(fj__fiber_pool *p, size_t stack_size, unsigned max,
                          _Atomic uint64_t *live) {
@@ -14,9 +15,15 @@ void fj__fiber_pool_init(fj__fiber_pool *p, size_t stack_size, unsigned max,
   p->live = live;
   atomic_init(&p->pooled, 0);
   atomic_init(&p->created, 0);
+  atomic_init(&p->high_water, 0);
 }
 
 static void fj__fiber_unmap(fj__fiber_pool *p, fj__fiber *f) {
+  /* The stack's depth before it goes (see fj_stats.stack_high_water).
+   * relaxed: a single writer (the pool's owner); stats read it racily. */
+  size_t used = fj__resident_bytes(f->stack.lo, (size_t)((const char *)f - f->stack.lo));
+  if (used > fj__load_relaxed(&p->high_water))
+    fj__store_relaxed(&p->high_water, used);
   fj__fiber_destroy(f);
   /* relaxed: a statistics gauge; nothing is published through it. */
   atomic_fetch_sub_explicit(p->live, 1, memory_order_relaxed);

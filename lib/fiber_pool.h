@@ -20,6 +20,7 @@ typedef struct fj__fiber_pool {
   size_t stack_size;            /* usable bytes of every stack it makes */
   _Atomic uint64_t *live;       /* system-wide mapped-fiber gauge */
   _Atomic uint64_t pooled;      /* = count, readable by stats */
+  _Atomic uint64_t high_water;  /* deepest resident stack among those it unmapped */
   _Atomic uint64_t created;     /* fibers this pool mapped (single writer) */
 } fj__fiber_pool;
 

@@ -94,7 +94,9 @@ void fj__idle(fj__worker *w) {
   /* seq_cst fence: pairs with the fence in fj__notify (see there). */
   fj__fence_seq_cst();
   uint32_t seq = fj__load_relaxed(&sys->wake_seq);
-  if (!fj__work_visible(w) && !fj__load_relaxed(&sys->exiting))
+  if (!fj__work_visible(w) && !fj__load_relaxed(&sys->exiting)) {
+    fj__store_relaxed(&w->activity, FJ__WORKER_ASLEEP); /* for dumps only */
     fj__futex_wait(&sys->wake_seq, seq, -1);
+  }
   fj__fetch_sub_seq_cst(&sys->sleepers, 1);
 }

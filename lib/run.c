@@ -16,7 +16,8 @@ __attribute__((noinline)) void fj__flush_finished_now(fj__worker *w) {
 
 fj__worker *fj__run_job(fj__worker *w, fj__fiber *self, const fj__item *it, unsigned prio) {
   FJ__ASSERT(it->fn != NULL); /* a job, not a fiber */
-  fj_ctx ctx = {.sys = w->sys, .worker = w, .fiber = self, .counter = it->counter, .prio = prio};
+  fj_ctx ctx = {.sys = w->sys, .worker = w, .fiber = self, .prio = prio,
+                .fn = it->fn, .arg = it->arg, .counter = it->counter};
   fj_ctx *outer = w->cur_ctx; /* non-NULL only for nested runs in a wait */
   fj_ctx *outer_fiber_ctx = NULL;
   unsigned outer_prio = 0;
@@ -26,9 +27,12 @@ fj__worker *fj__run_job(fj__worker *w, fj__fiber *self, const fj__item *it, unsi
     self->job_ctx = &ctx;
     self->prio = prio;
   }
+  ctx.outer = self ? outer_fiber_ctx : outer;
   w->cur_ctx = &ctx;
+  FJ__TRACE(w->sys, fj__trace_run_begin(w, &ctx, false));
   it->fn(&ctx, it->arg);
   w = ctx.worker;
+  FJ__TRACE(w->sys, fj__trace_run_end(w, &ctx, FJ__TRACE_FINISHED, NULL));
   if (self) {
     self->job_ctx = outer_fiber_ctx;
     self->prio = outer_prio;

@@ -18,6 +18,7 @@
 #include "counter.h"
 #include "idle.h"
 #include "list.h"
+#include "trace.h"
 #include "types.h"
 
 /* A parked or yielding fiber becomes runnable on this worker.  It goes to
@@ -43,6 +44,8 @@ static inline void fj__settle(fj__worker *w, fj_counter *c, size_t n_jobs) {
   while (n) {
     fj__fiber *f = n->fiber; /* read both before the fiber can run: */
     n = n->next;             /* the node lives on its stack */
+    fj__fiber_debug_set(&f->dbg, FJ__VIEW_WOKEN);
+    FJ__TRACE(w->sys, fj__trace_wake(w, f, c));
     fj__ready_fiber(w, f);
   }
 }

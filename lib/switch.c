@@ -15,8 +15,10 @@ void fj__after_switch_other(fj__worker *w, fj__fiber *gone) {
     break;
   case FJ__LEAVE_WAIT:
     FJ__ASSERT(w->leave_node != NULL && w->leave_node->fiber == gone);
-    if (!fj__counter_park(w->leave_node->counter, w->leave_node))
+    if (!fj__counter_park(w->leave_node->counter, w->leave_node)) {
+      fj__fiber_debug_set(&gone->dbg, FJ__VIEW_WOKEN);
       fj__ready_fiber(w, gone); /* reached zero while we were switching */
+    }
     break;
   case FJ__LEAVE_RETIRE:
     fj__fiber_pool_put(&w->pool, gone);

@@ -68,6 +68,11 @@ fj__switch_to(fj__worker *w, fj__fiber *self, fj__fiber *to, fj__leave leave,
   w->leave = leave;
   w->leave_node = node;
   w->current = to;
+  /* Descriptive only (fiber_debug.h): what dumps and gdb show. */
+  fj__fiber_debug_suspend(&self->dbg, leave == FJ__LEAVE_YIELD  ? FJ__VIEW_YIELDED
+                                      : leave == FJ__LEAVE_WAIT ? FJ__VIEW_PARKED
+                                                                : FJ__VIEW_IDLE);
+  fj__fiber_debug_set(&to->dbg, FJ__VIEW_RUNNING);
   fj__transfer t = fj__fiber_switch(self, to, w, leave == FJ__LEAVE_RETIRE);
   /* Resumed, possibly by another worker: t.data is the worker we are on. */
   fj__after_switch((fj__worker *)t.data, t.from);
@@ -87,6 +92,8 @@ __attribute__((always_inline)) static inline void fj__switch_yield(fj__worker *w
   w->leaving = self;
   w->leave = FJ__LEAVE_YIELD;
   w->current = to;
+  fj__fiber_debug_suspend(&self->dbg, FJ__VIEW_YIELDED); /* descriptive only */
+  fj__fiber_debug_set(&to->dbg, FJ__VIEW_RUNNING);
   fj__transfer t = fj__fiber_switch(self, to, w, false);
   FJ__ASSERT((fj__worker *)t.data == w && w->current == self && self->worker == w);
   FJ__ASSERT(self->job_ctx != NULL && self->job_ctx->worker == w);

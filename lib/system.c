@@ -9,9 +9,12 @@
 #include <string.h>
 
 #include "atomics.h"
+#include "fiber_registry.h"
 #include "idle.h"
+#include "monitor.h"
 #include "stack_guard.h"
 #include "sys/sys.h"
+#include "trace.h"
 #include "worker.h"
 
 static void fj__system_free(fj_system *sys, unsigned workers_inited) {
@@ -98,6 +101,12 @@ int fj__system_create(const fj_config *cfg, fj_system **out) {
       return r;
     }
   }
+  int mr = fj__monitor_start(sys);
+  if (mr != FJ_OK) {
+    fj__stop_and_join(sys, sys->num_workers);
+    fj__system_free(sys, sys->num_workers);
+    return mr;
+  }
   *out = sys;
   return FJ_OK;
 }
@@ -140,11 +149,13 @@ void fj__system_destroy(fj_system *sys) {
    * whatever it spawns.  Shutdown is rare, so a short poll is fine here. */
   while (!fj__system_quiescent(sys, external))
     fj__sleep_ns(FJ__DRAIN_POLL_NS);
+  fj__monitor_stop(sys); /* watched the drain too: a hang there is reported */
   fj__stop_and_join(sys, sys->num_workers);
+  fj__trace_stop(sys, NULL); /* a trace nobody stopped is discarded */
   fj__system_free(sys, sys->num_workers);
 }
 
-void fj__system_stats(const fj_system *sys, fj_stats *out) {
+FJ__RACY_READER void fj__system_stats(const fj_system *sys, fj_stats *out) {
   memset(out, 0, sizeof *out);
   for (unsigned i = 0; i < sys->num_workers; i++) {
     fj__worker *w = &sys->workers[i];
@@ -156,6 +167,22 @@ void fj__system_stats(const fj_system *sys, fj_stats *out) {
     out->waits_inline += fj__load_relaxed(&w->waits_inline);
     out->fibers_created += fj__load_relaxed(&w->pool.created);
     out->fibers_pooled += fj__load_relaxed(&w->pool.pooled);
+    uint64_t hw = fj__load_relaxed(&w->pool.high_water);
+    if (hw > out->stack_high_water)
+      out->stack_high_water = hw;
   }
   out->fibers_live = fj__load_relaxed(&((fj_system *)sys)->fibers_live);
+  /* Live stacks: sampled now (a system call per fiber of this system). */
+  fj__fiber_registry_lock();
+  for (const fj__fiber *f = fj__fibers.head; f; f = f->dbg.reg_next) {
+    if (!f->worker || f->worker->sys != sys)
+      continue;
+    size_t usable = (size_t)((const char *)f - f->stack.lo);
+    uint64_t used = fj__resident_bytes(f->stack.lo, usable);
+    uint64_t *slot = usable > sys->cfg.stack_size ? &out->stack_high_water_large
+                                                  : &out->stack_high_water;
+    if (used > *slot)
+      *slot = used;
+  }
+  fj__fiber_registry_unlock();
 }

@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "counter.h"
+#include "debug_state.h"
 #include "deque.h"
 #include "fiber.h"
 #include "fiber_pool.h"
@@ -85,6 +86,9 @@ typedef struct fj__worker {
   _Atomic uint64_t yields_inline, waits_inline;
 
   fj__thread thread;
+
+  _Atomic uint32_t activity;   /* fj__worker_activity, for dumps (relaxed) */
+  _Atomic uint32_t trace_busy; /* recording a trace event (see trace.c) */
 } fj__worker;
 
 /* The owner's push onto its deque of priority p (see deque_maybe).
@@ -98,6 +102,12 @@ static inline int fj__worker_deque_push(fj__worker *w, unsigned p, const fj__ite
 #define FJ__ASSERT_DEQUE_MAYBE(w, p)                                           \
   FJ__ASSERT(((w)->deque_maybe >> (p) & 1u) || fj__deque_size_hint(&(w)->deque[p]) == 0)
 
+typedef enum fj__worker_activity {
+  FJ__WORKER_BUSY,
+  FJ__WORKER_IDLE,   /* looking for work */
+  FJ__WORKER_ASLEEP, /* sleeping until notified */
+} fj__worker_activity;
+
 /* The context handed to a job.  It lives on the stack that runs the job
  * (a fiber's, or the worker thread's with enable_yielding = 0). */
 struct fj_ctx {
@@ -106,6 +116,16 @@ struct fj_ctx {
   fj__fiber *fiber;   /* NULL with enable_yielding = 0 */
   fj_counter *counter; /* the counter that counts this job (NULL: none) */
   unsigned prio;
+  /* What the job is, for dumps and traces (which read it racily). */
+  fj_job_fn fn;
+  void *arg;
+  const char *name;    /* fj_ctx_set_name, or NULL */
+  /* A job run nested on a waiting job's stack (see fj__wait) points to
+   * it; the waiting job's waiting_on is the counter it waits for. */
+  struct fj_ctx *outer;
+  fj_counter *waiting_on;
+  uint64_t trace_id;   /* 0 until a trace records the job */
+  uint32_t trace_seq;  /* suspensions recorded so far */
 };
 
 struct fj_system {
@@ -137,6 +157,8 @@ struct fj_system {
   _Alignas(FJ__CACHE_LINE) _Atomic int exiting;
 
   _Atomic uint64_t fibers_live; /* gauge shared by the worker pools */
+
+  fj__sys_debug dbg; /* dumps, stall reports, traces (debug_state.h) */
 };
 
 #endif

@@ -24,6 +24,7 @@
 #include "pick.h"
 #include "run.h"
 #include "switch.h"
+#include "trace.h"
 #include "worker.h"
 
 /* True when nothing new (deque or inject queue) is ready at priority <= top,
@@ -91,7 +92,9 @@ __attribute__((noinline)) static int fj__yield_slow(fj_ctx *ctx, fj__worker *w,
       return FJ_OK;
   }
   fj__stat_add(&w->yields, 1);
+  FJ__TRACE(w->sys, fj__trace_run_end(w, ctx, FJ__TRACE_YIELDED, NULL));
   fj__switch_to(w, self, to, FJ__LEAVE_YIELD, NULL);
+  FJ__TRACE(ctx->worker->sys, fj__trace_run_begin(ctx->worker, ctx, true));
   return FJ_OK;
 }
 
@@ -116,7 +119,9 @@ int fj__yield(fj_ctx *ctx) {
     return FJ_OK; /* nothing else ready: carry on */
   w->turn_yield = false;
   fj__stat_add(&w->yields, 1);
+  FJ__TRACE(w->sys, fj__trace_run_end(w, ctx, FJ__TRACE_YIELDED, NULL));
   fj__switch_yield(w, self, to);
+  FJ__TRACE(w->sys, fj__trace_run_begin(w, ctx, true)); /* resumed on w (see there) */
   return FJ_OK;
 }
 
@@ -169,7 +174,9 @@ static int fj__wait_running_jobs(fj_ctx *ctx, fj_counter *c) {
             stuck = false;
           }
           fj__stat_add(&w->yields, 1);
+          FJ__TRACE(w->sys, fj__trace_run_end(w, ctx, FJ__TRACE_YIELDED, NULL));
           fj__switch_to(w, ctx->fiber, fj__item_fiber(&it), FJ__LEAVE_YIELD, NULL);
+          FJ__TRACE(ctx->worker->sys, fj__trace_run_begin(ctx->worker, ctx, true));
           continue;
         }
         fj__unpick(w, &it, prio); /* a job: no room to run it here */
@@ -195,7 +202,9 @@ static int fj__wait_running_jobs(fj_ctx *ctx, fj_counter *c) {
     } else if (ctx->fiber) {
       /* A ready fiber (fallback mode only): let it run, come back later. */
       fj__stat_add(&w->yields, 1);
+      FJ__TRACE(w->sys, fj__trace_run_end(w, ctx, FJ__TRACE_YIELDED, NULL));
       fj__switch_to(w, ctx->fiber, fj__item_fiber(&it), FJ__LEAVE_YIELD, NULL);
+      FJ__TRACE(ctx->worker->sys, fj__trace_run_begin(ctx->worker, ctx, true));
     } else {
       fj__unpick(w, &it, prio); /* cannot happen without fibers */
     }
@@ -205,9 +214,7 @@ static int fj__wait_running_jobs(fj_ctx *ctx, fj_counter *c) {
   return result;
 }
 
-int fj__wait(fj_ctx *ctx, fj_counter *c) {
-  if (c == ctx->counter)
-    return FJ_EDEADLK; /* it counts this very job: it could never reach zero */
+static int fj__wait_on(fj_ctx *ctx, fj_counter *c) {
   fj__flush_finished(ctx->worker); /* c may be the counter held back */
   if (fj__counter_pending(c) == 0)
     return FJ_OK;
@@ -247,6 +254,20 @@ int fj__wait(fj_ctx *ctx, fj_counter *c) {
   fj__waiter node = {.fiber = self, .counter = c};
   atomic_init(&node.done, 0);
   fj__stat_add(&w->waits, 1);
+  /* relaxed: for dumps only (fiber_debug.h). */
+  fj__store_relaxed(&self->dbg.parked_on, c);
+  fj__store_relaxed(&self->dbg.parked_ns, fj__now_coarse_ns());
+  FJ__TRACE(w->sys, fj__trace_run_end(w, ctx, FJ__TRACE_PARKED, c));
   fj__switch_to(w, self, to, FJ__LEAVE_WAIT, &node);
+  FJ__TRACE(ctx->worker->sys, fj__trace_run_begin(ctx->worker, ctx, true));
   return FJ_OK;
+}
+
+int fj__wait(fj_ctx *ctx, fj_counter *c) {
+  if (c == ctx->counter)
+    return FJ_EDEADLK; /* it counts this very job: it could never reach zero */
+  ctx->waiting_on = c; /* for dumps: jobs it runs nested meanwhile point here */
+  int r = fj__wait_on(ctx, c);
+  ctx->waiting_on = NULL;
+  return r;
 }

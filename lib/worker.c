@@ -90,7 +90,9 @@ static void fj__loop(fj__worker *w, fj__fiber *self) {
     fj__flush_finished(w); /* nothing to run: no more holding back */
     if (fj__load_acquire(&w->sys->exiting)) /* acquire: pairs with destroy */
       break;
+    fj__store_relaxed(&w->activity, FJ__WORKER_IDLE); /* relaxed: for dumps only */
     fj__idle(w);
+    fj__store_relaxed(&w->activity, FJ__WORKER_BUSY);
   }
   if (self)
     fj__switch_to(w, self, &w->thread_fiber, FJ__LEAVE_RETIRE, NULL);

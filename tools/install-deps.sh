@@ -9,8 +9,9 @@
 # runs under qemu-user; the target's glibc and Boost.Context come from the
 # arm64 multiarch packages (`:arm64`), which need the architecture enabled.
 set -eu
-pkgs="meson ninja-build gcc g++ pkg-config libboost-context-dev python3-cffi python3-pytest python3-mesonpy python3-venv python3-dev patchelf valgrind"
-# clang and its runtimes: the libFuzzer target (tools/test.sh, tests/fuzz).
+pkgs="meson ninja-build gcc g++ pkg-config libboost-context-dev python3-cffi python3-pytest python3-mesonpy python3-venv python3-dev patchelf valgrind libdw-dev gdb"
+# libdw-dev: call stacks in dumps (lib/sys/backtrace_libdw.c); gdb: the gdb
+# extension's test.  clang and its runtimes: the libFuzzer target (tools/test.sh, tests/fuzz).
 pkgs="$pkgs clang libclang-rt-14-dev"
 arm64_pkgs="qemu-user gcc-aarch64-linux-gnu g++-aarch64-linux-gnu libc6-dev-arm64-cross libc6:arm64 libboost-context1.74-dev:arm64"
 if [ "${1:-}" = bench ]; then

@@ -23,6 +23,9 @@
 
 unsigned fj__cpu_count(void); /* CPUs this process may run on; at least 1 */
 uint64_t fj__now_ns(void);    /* monotonic clock */
+/* Monotonic with a resolution of a few ms, several times cheaper: for
+ * "suspended for how long" in dumps, on the wait path. */
+uint64_t fj__now_coarse_ns(void);
 size_t fj__page_size(void);   /* a power of two */
 
 /* The CPU's spin-wait hint: lets a sibling hyper-thread run and saves
@@ -104,6 +107,22 @@ static inline struct fj__worker *fj__this_worker_before_switch(void) { return fj
  * (no memory, or the process's mapping limit reached). */
 int fj__stack_pages_map(size_t guard, size_t usable, char **out);
 void fj__stack_pages_unmap(char *map, size_t size);
+
+/* Bytes of [lo, lo + len) the OS backs with memory now, in whole pages (a
+ * stack page once touched stays): the stack high-water mark.  0 when the
+ * OS cannot say. */
+size_t fj__resident_bytes(const void *lo, size_t len);
+
+/* ---- watched signals (fj_config.dump_signal) --------------------------- */
+
+/* Signals 1..FJ__SIGNAL_MAX-1 may be watched: fn(signo) runs in the signal
+ * handler, so it must be async-signal-safe.  Several watchers of a signal
+ * share one handler; the program's previous action comes back when the
+ * last one unwatches.  watch returns FJ_OK, or FJ_ECONFIG for a signal that
+ * cannot be caught or is the fault handler's (SIGSEGV, SIGBUS). */
+#define FJ__SIGNAL_MAX 65
+int fj__signal_watch(int signo, void (*fn)(int signo));
+void fj__signal_unwatch(int signo);
 
 /* ---- faults ------------------------------------------------------------ */
 

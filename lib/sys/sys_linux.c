@@ -39,6 +39,12 @@ uint64_t fj__now_ns(void) {
   return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+uint64_t fj__now_coarse_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
 size_t fj__page_size(void) {
   long p = sysconf(_SC_PAGESIZE);
   return p > 0 ? (size_t)p : 4096u;
@@ -246,4 +252,70 @@ void fj__altstack_leave(void) {
     munmap(fj__altstack, FJ__ALTSTACK_SIZE);
     fj__altstack = NULL;
   }
+}
+
+/* ---- stack residency ---------------------------------------------------- */
+
+size_t fj__resident_bytes(const void *lo, size_t len) {
+  size_t page = fj__page_size();
+  uintptr_t start = (uintptr_t)lo & ~(uintptr_t)(page - 1);
+  size_t pages = ((uintptr_t)lo + len - start + page - 1) / page;
+  unsigned char vec[256];
+  size_t resident = 0;
+  for (size_t done = 0; done < pages;) {
+    size_t n = pages - done < sizeof vec ? pages - done : sizeof vec;
+    if (mincore((void *)(start + done * page), n * page, vec) != 0)
+      return 0;
+    for (size_t i = 0; i < n; i++)
+      resident += vec[i] & 1;
+    done += n;
+  }
+  return resident * page;
+}
+
+/* ---- watched signals ---------------------------------------------------- */
+
+static pthread_mutex_t fj__signal_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct {
+  unsigned users;            /* guarded by fj__signal_lock */
+  void (*_Atomic fn)(int);   /* read by the handler */
+  struct sigaction previous; /* guarded by fj__signal_lock */
+} fj__watched[FJ__SIGNAL_MAX];
+
+static void fj__on_watched_signal(int signo) {
+  int saved = errno; /* the interrupted code may be between a call and its errno check */
+  /* acquire: pairs with the release store in fj__signal_watch. */
+  void (*fn)(int) = atomic_load_explicit(&fj__watched[signo].fn, memory_order_acquire);
+  if (fn)
+    fn(signo);
+  errno = saved;
+}
+
+int fj__signal_watch(int signo, void (*fn)(int signo)) {
+  if (signo <= 0 || signo >= FJ__SIGNAL_MAX || signo == SIGSEGV || signo == SIGBUS ||
+      signo == SIGKILL || signo == SIGSTOP)
+    return FJ_ECONFIG;
+  int r = 0;
+  pthread_mutex_lock(&fj__signal_lock);
+  if (fj__watched[signo].users == 0) {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = fj__on_watched_signal;
+    sa.sa_flags = SA_RESTART;
+    sigemptyset(&sa.sa_mask);
+    /* release: the handler sees fn once it can run. */
+    atomic_store_explicit(&fj__watched[signo].fn, fn, memory_order_release);
+    r = sigaction(signo, &sa, &fj__watched[signo].previous);
+  }
+  if (r == 0)
+    fj__watched[signo].users++;
+  pthread_mutex_unlock(&fj__signal_lock);
+  return r == 0 ? FJ_OK : FJ_ECONFIG;
+}
+
+void fj__signal_unwatch(int signo) {
+  pthread_mutex_lock(&fj__signal_lock);
+  if (--fj__watched[signo].users == 0)
+    sigaction(signo, &fj__watched[signo].previous, NULL);
+  pthread_mutex_unlock(&fj__signal_lock);
 }

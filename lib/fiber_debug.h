@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * fiber_debug.h — what a fiber records so that a dump, a stall report or a
+ * debugger can see it while it is not running: its state, the counter it
+ * is parked on, when it parked, and its link in the process-wide registry
+ * of fibers (fiber_registry.h).
+ *
+ * Writers: the thread that owns the fiber at the time (the worker switching
+ * away from it, or the worker that wakes it), with relaxed stores: these
+ * fields steer nothing in the scheduler, they only describe.  Readers: the
+ * dump, racily, under the registry lock (which keeps the fiber mapped); a
+ * reader that sees `suspends` change while it looks marks what it read as
+ * possibly torn.  The gdb extension reads `state`, `parked_on` and the
+ * registry links by name: keep them in step with tools/gdb/fiberjob.py.
+ */
+#ifndef FJ_FIBER_DEBUG_H
+#define FJ_FIBER_DEBUG_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "atomics.h"
+
+struct fj__fiber;
+struct fj_counter;
+
+typedef enum fj__fiber_view {
+  FJ__VIEW_IDLE,    /* pooled or blank: holds no job */
+  FJ__VIEW_RUNNING, /* some worker runs it now */
+  FJ__VIEW_YIELDED, /* its job yielded; ready, queued behind other work */
+  FJ__VIEW_PARKED,  /* its job waits on parked_on */
+  FJ__VIEW_WOKEN,   /* parked_on reached zero; ready, queued */
+} fj__fiber_view;
+
+typedef struct fj__fiber_debug {
+  struct fj__fiber *reg_next, *reg_prev; /* guarded by the registry lock */
+  _Atomic uint32_t state;                /* fj__fiber_view */
+  _Atomic uint32_t suspends;             /* +1 at every suspension */
+  struct fj_counter *_Atomic parked_on;  /* set before state = PARKED */
+  _Atomic uint64_t parked_ns;            /* coarse monotonic clock at the park */
+} fj__fiber_debug;
+
+/* For functions that read other threads' fibers, jobs and stacks racily
+ * on purpose (dumps, stats, the unwinder): sanitizers would report those
+ * reads, which are by design and only ever describe, as errors. */
+#define FJ__RACY_READER __attribute__((no_sanitize("address", "thread")))
+
+/* relaxed: descriptive only (see the file comment). */
+static inline void fj__fiber_debug_set(fj__fiber_debug *d, fj__fiber_view s) {
+  fj__store_relaxed(&d->state, (uint32_t)s);
+}
+
+static inline void fj__fiber_debug_suspend(fj__fiber_debug *d, fj__fiber_view s) {
+  fj__store_relaxed(&d->suspends, fj__load_relaxed(&d->suspends) + 1);
+  fj__store_relaxed(&d->state, (uint32_t)s);
+}
+
+#endif
