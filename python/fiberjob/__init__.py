@@ -65,9 +65,11 @@ from .errors import (  # noqa: F401
     OutOfMemoryError,
     PriorityError,
     ShutdownError,
+    StateError,
     ThreadStartError,
     WaitTimeoutError,
     WrongSystemError,
+    WriteError,
     error_for_code,
 )
 from .version import __version__, library_version  # noqa: F401
@@ -83,7 +85,7 @@ __all__ = [
     "ConfigError", "Counter", "CounterOverflowError", "Ctx", "DeadlockError", "FiberExecutor",
     "FiberJobError", "ForkedSystemError", "InJobError", "InvalidArgumentError", "JobError",
     "JobFuture", "JobSystem", "NotInJobError",
-    "OutOfMemoryError", "Priority", "PriorityError", "ShutdownError", "Stats",
-    "ThreadStartError", "WaitTimeoutError", "WrongSystemError", "error_for_code",
+    "OutOfMemoryError", "Priority", "PriorityError", "ShutdownError", "StateError", "Stats",
+    "ThreadStartError", "WaitTimeoutError", "WriteError", "WrongSystemError", "error_for_code",
     "library_version", "native",
 ]

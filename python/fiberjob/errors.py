@@ -113,10 +113,21 @@ class ForkedSystemError(ShutdownError):
         self.args = (self.strerror if not detail else "%s (%s)" % (self.strerror, detail),)
 
 
+class StateError(FiberJobError, RuntimeError):
+    """FJ_ESTATE: the call does not fit the current state (e.g. no trace is running)."""
+    code = lib.FJ_ESTATE
+
+
+class WriteError(FiberJobError, OSError):
+    """FJ_EIO: a file could not be written."""
+    code = lib.FJ_EIO
+
+
 _ERRORS = {cls.code: cls for cls in (
     InvalidArgumentError, PriorityError, ConfigError, OutOfMemoryError, ShutdownError,
     WaitTimeoutError, CounterOverflowError, WrongSystemError, InJobError,
-    ThreadStartError, NotInJobError, DeadlockError, ForkedSystemError)}
+    ThreadStartError, NotInJobError, DeadlockError, ForkedSystemError, StateError,
+    WriteError)}
 
 
 def error_for_code(code: int, detail: Optional[str] = None) -> FiberJobError:

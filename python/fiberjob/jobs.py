@@ -164,12 +164,28 @@ def _step_failed(exctype, value, tb) -> None:
     traceback.print_exception(exctype, value, tb)
 
 
+#: qualified function name -> its C string, for fj_ctx_set_name.  Kept for
+#: the life of the process: the library keeps the pointer (dumps, traces),
+#: and there is one entry per distinct job function.
+_names: Dict[str, Any] = {}
+
+
+def job_name(fn: Callable[..., Any]) -> Any:
+    """The C string dumps and traces show for a job running fn."""
+    name = getattr(fn, "__qualname__", None) or getattr(fn, "__name__", None) or repr(fn)
+    c = _names.get(name)
+    if c is None:
+        c = _names[name] = ffi.new("char[]", name.encode("utf-8", "replace"))
+    return c
+
+
 @ffi.def_extern(onerror=_step_failed)
 def fjpy_step(ctx_ptr, job_id, status, wait_out):
     job = jobs[job_id]
     gen = job.gen
     try:
         if gen is None:
+            lib.fj_ctx_set_name(ctx_ptr, job_name(job.fn))
             sink = job.sink
             if sink is not None and not sink.set_running_or_notify_cancel():
                 return _skip_cancelled(job_id, job)

@@ -8,13 +8,15 @@ counter and per system, until a wait() or close() reports them.
 """
 import atexit
 import concurrent.futures
+import contextlib
 import os
 import sys
 import threading
 import traceback
 import weakref
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable, Iterable, List, Optional, Sequence, Tuple
+from typing import (TYPE_CHECKING, Any, Callable, Iterable, Iterator, List, Optional, Sequence,
+                    Tuple)
 
 from ._ffi import ffi, lib
 from . import counter as counter_module
@@ -57,6 +59,8 @@ class Stats:
     fibers_created: int
     fibers_live: int
     fibers_pooled: int
+    stack_high_water: int = 0        #: deepest use of a fiber stack seen, bytes
+    stack_high_water_large: int = 0  #: the same for large-stack fibers
 
 
 #: Systems not yet closed; the atexit hook closes them.
@@ -98,7 +102,8 @@ class JobSystem:
     stack_size: int
 
     def __init__(self, workers: Optional[int] = None, stack_size: Optional[int] = None,
-                 max_pooled_fibers: Optional[int] = None, enable_yielding: bool = True) -> None:
+                 max_pooled_fibers: Optional[int] = None, enable_yielding: bool = True,
+                 stall_report_ms: Optional[int] = None, dump_signal: Optional[int] = None) -> None:
         cfg = ffi.new("fj_config *")
         lib.fj_config_init(cfg)
         if stack_size is None:
@@ -118,6 +123,18 @@ class JobSystem:
                 raise ConfigError(detail="max_pooled_fibers=%r" % (max_pooled_fibers,))
             cfg.max_pooled_fibers = max_pooled_fibers
         cfg.enable_yielding = 1 if enable_yielding else 0
+        # Debugging: a stall/deadlock report to stderr after stall_report_ms
+        # without progress; the dump to stderr on dump_signal (e.g.
+        # signal.SIGQUIT).  See "Debugging fibers" in the README.
+        if stall_report_ms is not None:
+            if (not isinstance(stall_report_ms, int) or isinstance(stall_report_ms, bool)
+                    or not 0 <= stall_report_ms <= 0xFFFFFFFF):
+                raise ConfigError(detail="stall_report_ms=%r" % (stall_report_ms,))
+            cfg.stall_report_ms = stall_report_ms
+        if dump_signal is not None:
+            if not isinstance(dump_signal, int) or not 0 <= int(dump_signal) < 65:
+                raise ConfigError(detail="dump_signal=%r" % (dump_signal,))
+            cfg.dump_signal = int(dump_signal)
         self.stack_size = stack_size
         self._lock = threading.Lock()
         self._unreported: List[Tuple[str, BaseException]] = []  # not yet raised by a wait()
@@ -221,7 +238,33 @@ class JobSystem:
         out = ffi.new("fj_stats *")
         check(lib.fjpy_sys_stats(self._g, out))
         return Stats(out.jobs_run, out.jobs_stolen, out.yields, out.waits_suspended,
-                     out.fibers_created, out.fibers_live, out.fibers_pooled)
+                     out.fibers_created, out.fibers_live, out.fibers_pooled,
+                     out.stack_high_water, out.stack_high_water_large)
+
+    # -- debugging --
+    def dump(self) -> str:
+        """fj_system_dump's snapshot as text: workers, queues, and every
+        suspended fiber with its job's name, counter and call stack."""
+        text = ffi.new("char **")
+        size = ffi.new("size_t *")
+        r = lib.fjpy_dump(self._sysptr(), text, size)
+        try:
+            check(r)
+            return ffi.string(text[0], size[0]).decode("utf-8", "replace")
+        finally:
+            lib.fjpy_free(text[0])
+
+    @contextlib.contextmanager
+    def trace(self, path: str, max_events: int = 1_000_000) -> Iterator[None]:
+        """Records a trace while the block runs and writes it to ``path`` as
+        Chrome Trace Event JSON (Perfetto, chrome://tracing; ``python -m
+        fiberjob.timeline path -o out.png`` draws it).  Each worker keeps
+        up to ``max_events`` events (about 56 bytes each)."""
+        check(lib.fj_trace_start(self._sysptr(), max_events))
+        try:
+            yield
+        finally:
+            check(lib.fj_trace_stop(self._sysptr(), os.fsencode(path)), "path=%r" % (path,))
 
     # -- counters and submission --
     def counter(self) -> Counter:

@@ -1,0 +1,238 @@
+# SPDX-License-Identifier: MIT
+"""Debugging tools from Python: js.dump(), traces (JSON structure against
+fj_stats), stall/deadlock reports and the dump signal (in subprocesses, whose
+stderr is read until the report is complete, then the child is killed)."""
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import threading
+
+import pytest
+
+import fiberjob
+from fiberjob._ffi import ffi, lib
+
+
+def test_dump_shows_parked_and_yielded_python_jobs(js1):
+    gate, done = js1.counter(), js1.counter()
+    started, release = threading.Event(), threading.Event()
+
+    def parked_gen(ctx, gate):
+        yield gate
+
+    def yielding_gen(ctx):
+        yield
+
+    def blocker(ctx):
+        started.set()
+        release.wait()   # holds the only worker (and the gate) meanwhile
+
+    # One worker takes them in order: parked_gen parks on the gate,
+    # yielding_gen yields to the blocker, which then holds the worker.
+    js1.run(parked_gen, gate, counter=done)
+    js1.run(yielding_gen, counter=done)
+    js1.run(blocker, counter=gate)
+    assert started.wait(60)
+    try:
+        text = js1.dump()
+    finally:
+        release.set()
+    done.wait()
+    assert "fiberjob dump: 1 worker, 2 suspended fibers" in text, text
+    assert 'worker 0: running job "test_dump_shows_parked_and_yielded_python_jobs.<locals>.blocker"' in text, text
+    assert ('job "test_dump_shows_parked_and_yielded_python_jobs.<locals>.parked_gen" '
+            '(priority normal), parked on counter') in text, text
+    assert "(value 1, 1 waiter)" in text, text
+    assert ('job "test_dump_shows_parked_and_yielded_python_jobs.<locals>.yielding_gen" '
+            '(priority normal), ready after a yield') in text, text
+    # The C trampoline that runs Python jobs is the frame that suspended.
+    assert text.count("fjpy_job (_native.c:") == 2, text
+
+
+def test_dump_of_closed_system_raises(make_system):
+    js = make_system()
+    js.close()
+    with pytest.raises(fiberjob.ShutdownError):
+        js.dump()
+
+
+def _fork_join(js, fanout):
+    def leaf(ctx, i):
+        yield
+        return i
+
+    def parent(ctx):
+        c = ctx.counter()
+        for i in range(fanout):
+            ctx.spawn(leaf, i, counter=c)
+        yield c
+
+    js.run(parent).wait()
+
+
+def test_trace_structure_matches_stats(js, tmp_path):
+    path = tmp_path / "trace.json"
+    _fork_join(js, 4)   # warm: fibers mapped, nothing left running
+    before = js.stats()
+    with js.trace(str(path)):
+        _fork_join(js, 16)
+    after = js.stats()
+    doc = json.loads(path.read_text())
+    assert doc["otherData"]["dropped_events"] == 0
+    events = doc["traceEvents"]
+    tracks = {e["tid"]: e["args"]["name"] for e in events if e["ph"] == "M" and e["name"] == "thread_name"}
+    assert tracks == {i: "worker %d" % i for i in range(js.workers)}
+    runs = [e for e in events if e["ph"] == "X"]
+    ends = [e["args"]["end"] for e in runs]
+    assert ends.count("finished") == after.jobs_run - before.jobs_run == 17
+    assert ends.count("yielded") == after.yields - before.yields
+    assert ends.count("parked") == after.waits_suspended - before.waits_suspended
+    names = {e["name"] for e in runs}
+    assert names == {"_fork_join.<locals>.leaf", "_fork_join.<locals>.parent"}, names
+    # Every run ends on a worker track with a non-negative duration, and
+    # each suspension's arrow has both ends, leaving after it starts.
+    assert all(e["tid"] in tracks and e["dur"] >= 0 for e in runs)
+    starts = {e["id"]: e for e in events if e["ph"] == "s"}
+    finishes = {e["id"]: e for e in events if e["ph"] == "f"}
+    assert set(starts) == set(finishes)
+    assert len(starts) == ends.count("yielded") + ends.count("parked")
+    assert all(finishes[i]["ts"] >= starts[i]["ts"] for i in starts)
+    instants = [e for e in events if e["ph"] == "i"]
+    assert {e["name"] for e in instants} <= {"steal", "park", "wake"}
+    assert sum(e["name"] == "park" for e in instants) == ends.count("parked")
+    assert sum(e["name"] == "steal" for e in instants) == after.jobs_stolen - before.jobs_stolen
+
+
+def test_trace_errors(js, tmp_path):
+    assert lib.fj_trace_stop(js._sysptr(), ffi.NULL) == lib.FJ_ESTATE
+    with js.trace(str(tmp_path / "a.json")):
+        with pytest.raises(fiberjob.StateError):
+            with js.trace(str(tmp_path / "b.json")):
+                pass
+    assert not (tmp_path / "b.json").exists()
+    with pytest.raises(fiberjob.WriteError):
+        with js.trace(str(tmp_path / "no-such-dir" / "c.json")):
+            pass
+
+
+def test_timeline_png(js, tmp_path):
+    pytest.importorskip("matplotlib")
+    from fiberjob import timeline
+    path, png = tmp_path / "t.json", tmp_path / "t.png"
+    with js.trace(str(path)):
+        _fork_join(js, 8)
+    assert timeline.main([str(path), "-o", str(png)]) == 0
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_stall_report_ms_is_checked(make_system):
+    with pytest.raises(fiberjob.ConfigError):
+        make_system(stall_report_ms=-1)
+    with pytest.raises(fiberjob.ConfigError):
+        make_system(dump_signal=signal.SIGSEGV)
+
+
+# ---- subprocesses --------------------------------------------------------
+
+_CYCLE = textwrap.dedent("""
+    import sys, fiberjob
+    js = fiberjob.JobSystem(workers=2{kw})
+    ca, cb = js.counter(), js.counter()
+    def job_a(ctx):
+        yield cb
+    def job_b(ctx):
+        yield ca
+    js.run(job_a, counter=ca)
+    js.run(job_b, counter=cb)
+    print("started", flush=True)
+    ca.wait()   # never returns
+""")
+
+
+def _read_until(proc, marker, limit=1 << 20):
+    """stderr of proc up to and including the line holding marker (or EOF)."""
+    out = []
+    size = 0
+    for line in proc.stderr:
+        out.append(line)
+        size += len(line)
+        if marker in line or size > limit:
+            break
+    return "".join(out)
+
+
+def _child(code, env=None):
+    return subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True,
+                            env=dict(os.environ, **(env or {})))
+
+
+def _kill(proc):
+    proc.kill()
+    proc.wait(60)
+    proc.stdout.close()
+    proc.stderr.close()
+
+
+@pytest.mark.parametrize("how", ["argument", "environment"])
+def test_deadlock_report(how):
+    if how == "argument":
+        proc = _child(_CYCLE.format(kw=", stall_report_ms=100"))
+    else:
+        proc = _child(_CYCLE.format(kw=""), env={"FIBERJOB_STALL_MS": "100"})
+    try:
+        text = _read_until(proc, "end of stall report")
+    finally:
+        _kill(proc)
+    assert "fiberjob: stall report: no job started, finished or resumed for" in text, text
+    assert "DEADLOCK: job \"job_" in text, text
+    line = next(l for l in text.splitlines() if l.startswith("DEADLOCK"))
+    assert 'job "job_a"' in line and 'job "job_b"' in line, line
+    assert "a thread in fj_wait waits on counter" in text, text
+
+
+def test_dump_signal():
+    # One worker: parked_here parks on the gate (the next job is not one of
+    # the gate's, so it is not run inline), then blocker holds the worker
+    # until the parent has read the dump; the gate's job runs after it.
+    proc = subprocess.Popen([sys.executable, "-c", textwrap.dedent("""
+        import signal, sys, threading, fiberjob
+        js = fiberjob.JobSystem(workers=1, dump_signal=signal.SIGUSR1)
+        started, release = threading.Event(), threading.Event()
+        def parked_here(ctx, gate):
+            yield gate
+        def blocker(ctx):
+            started.set()
+            release.wait()
+        def gate_job(ctx):
+            pass
+        gate, done = js.counter(), js.counter()
+        js.run(parked_here, gate, counter=done)
+        js.run(blocker, counter=done)
+        js.run(gate_job, counter=gate)
+        started.wait()
+        print("ready", flush=True)
+        sys.stdin.readline()
+        release.set()
+        js.close()
+        print("closed", flush=True)
+    """)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout.readline() == "ready\n"
+        proc.send_signal(signal.SIGUSR1)
+        text = _read_until(proc, "end of dump")
+        proc.stdin.write("\n")
+        proc.stdin.flush()
+        assert proc.stdout.readline() == "closed\n"
+        assert proc.wait(60) == 0
+        assert proc.stderr.read() == ""   # nothing else on stderr
+    finally:
+        if proc.poll() is None:
+            _kill(proc)
+    assert "fiberjob dump: 1 worker, 1 suspended fiber" in text, text
+    assert 'worker 0: running job "blocker"' in text, text
+    assert 'job "parked_here" (priority normal), parked on counter' in text, text
+    assert "fjpy_job (_native.c:" in text, text
