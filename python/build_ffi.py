@@ -93,6 +93,10 @@ int fjpy_sys_counter_create(fjpy_sys *g, fj_counter **out);
 int fjpy_sys_wait_timeout(fjpy_sys *g, fj_counter *c, uint64_t timeout_ns);
 int fjpy_sys_stats(fjpy_sys *g, fj_stats *out);
 int fjpy_sys_num_workers(fjpy_sys *g);
+int fjpy_sys_dump(fjpy_sys *g, char **text, size_t *len);
+int fjpy_sys_trace_start(fjpy_sys *g, size_t max_events);
+int fjpy_sys_trace_stop(fjpy_sys *g, const char *json_path);
+void fjpy_free(void *p);
 
 /* _native.h */
 #define FJPY_DONE ...
@@ -100,8 +104,6 @@ int fjpy_sys_num_workers(fjpy_sys *g);
 #define FJPY_WAIT ...
 extern "Python+C" int fjpy_step(fj_ctx *ctx, uintptr_t job_id, int status, fj_counter **wait_on);
 void fjpy_job(fj_ctx *ctx, void *arg);
-int fjpy_dump(fj_system *sys, char **text, size_t *len);
-void fjpy_free(void *p);
 
 #define FJN_SPIN ...
 #define FJN_YIELD ...

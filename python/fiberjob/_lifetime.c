@@ -25,6 +25,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
 
@@ -271,3 +272,39 @@ int fjpy_sys_num_workers(fjpy_sys *g) {
   fjpy__leave(g, counted);
   return r;
 }
+
+int fjpy_sys_dump(fjpy_sys *g, char **text, size_t *len) {
+  *text = NULL;
+  *len = 0;
+  int counted, r = fjpy__enter(g, &counted);
+  if (r == FJ_OK) {
+    FILE *f = open_memstream(text, len);
+    if (!f) {
+      r = FJ_ENOMEM;
+    } else {
+      r = fj_system_dump(fjpy__sys(g), f);
+      if (fclose(f) != 0 && r == FJ_OK)
+        r = FJ_ENOMEM;
+    }
+  }
+  fjpy__leave(g, counted);
+  return r;
+}
+
+int fjpy_sys_trace_start(fjpy_sys *g, size_t max_events) {
+  int counted, r = fjpy__enter(g, &counted);
+  if (r == FJ_OK)
+    r = fj_trace_start(fjpy__sys(g), max_events);
+  fjpy__leave(g, counted);
+  return r;
+}
+
+int fjpy_sys_trace_stop(fjpy_sys *g, const char *json_path) {
+  int counted, r = fjpy__enter(g, &counted);
+  if (r == FJ_OK)
+    r = fj_trace_stop(fjpy__sys(g), json_path);
+  fjpy__leave(g, counted);
+  return r;
+}
+
+void fjpy_free(void *p) { free(p); }

@@ -79,4 +79,12 @@ int fjpy_sys_stats(fjpy_sys *g, fj_stats *out);
 /* Negative code when not usable, else the number of workers. */
 int fjpy_sys_num_workers(fjpy_sys *g);
 
+/* The debugging calls, guarded like the others.  dump writes
+ * fj_system_dump's text into a malloc'ed string (*text, *len; free it with
+ * fjpy_free), FJ_ENOMEM if that cannot be made. */
+int fjpy_sys_dump(fjpy_sys *g, char **text, size_t *len);
+int fjpy_sys_trace_start(fjpy_sys *g, size_t max_events);
+int fjpy_sys_trace_stop(fjpy_sys *g, const char *json_path);
+void fjpy_free(void *p);
+
 #endif

@@ -7,7 +7,6 @@
 #include "_native.h"
 
 #include <stdatomic.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
 
@@ -120,17 +119,3 @@ void fjn_job(fj_ctx *ctx, void *arg) {
   t->end_ns = fjn_now_ns();
   atomic_store_explicit((_Atomic int *)&t->done, 1, memory_order_release);
 }
-
-int fjpy_dump(fj_system *sys, char **text, size_t *len) {
-  *text = NULL;
-  *len = 0;
-  FILE *f = open_memstream(text, len);
-  if (!f)
-    return FJ_ENOMEM;
-  int r = fj_system_dump(sys, f);
-  if (fclose(f) != 0 && r == FJ_OK)
-    r = FJ_ENOMEM;
-  return r;
-}
-
-void fjpy_free(void *p) { free(p); }

@@ -28,11 +28,6 @@ int fjpy_step(fj_ctx *ctx, uintptr_t job_id, int status, fj_counter **wait_on);
 
 void fjpy_job(fj_ctx *ctx, void *arg);
 
-/* fj_system_dump into a malloc'ed string (*text, *len; free with
- * fjpy_free).  Returns fj_system_dump's code, or FJ_ENOMEM. */
-int fjpy_dump(fj_system *sys, char **text, size_t *len);
-void fjpy_free(void *p);
-
 /* ---- native workloads ---- */
 enum { FJN_SPIN = 0, FJN_YIELD = 1, FJN_TREE = 2, FJN_WAIT = 3 };
 

@@ -247,7 +247,7 @@ class JobSystem:
         suspended fiber with its job's name, counter and call stack."""
         text = ffi.new("char **")
         size = ffi.new("size_t *")
-        r = lib.fjpy_dump(self._sysptr(), text, size)
+        r = lib.fjpy_sys_dump(self._g, text, size)
         try:
             check(r)
             return ffi.string(text[0], size[0]).decode("utf-8", "replace")
@@ -260,11 +260,11 @@ class JobSystem:
         Chrome Trace Event JSON (Perfetto, chrome://tracing; ``python -m
         fiberjob.timeline path -o out.png`` draws it).  Each worker keeps
         up to ``max_events`` events (about 56 bytes each)."""
-        check(lib.fj_trace_start(self._sysptr(), max_events))
+        check(lib.fjpy_sys_trace_start(self._g, max_events))
         try:
             yield
         finally:
-            check(lib.fj_trace_stop(self._sysptr(), os.fsencode(path)), "path=%r" % (path,))
+            check(lib.fjpy_sys_trace_stop(self._g, os.fsencode(path)), "path=%r" % (path,))
 
     # -- counters and submission --
     def counter(self) -> Counter:

@@ -107,7 +107,7 @@ def test_trace_structure_matches_stats(js, tmp_path):
 
 
 def test_trace_errors(js, tmp_path):
-    assert lib.fj_trace_stop(js._sysptr(), ffi.NULL) == lib.FJ_ESTATE
+    assert lib.fjpy_sys_trace_stop(js._g, ffi.NULL) == lib.FJ_ESTATE
     with js.trace(str(tmp_path / "a.json")):
         with pytest.raises(fiberjob.StateError):
             with js.trace(str(tmp_path / "b.json")):
