@@ -3,10 +3,11 @@
  * fiberjob_bench.c — the workloads on libfiberjob.  One workload per run;
  * `--no-fibers` runs it with enable_yielding = 0, `--workers N` changes the
  * worker count of empty, empty_unbatched, fib and skynet (the figure's name
- * then ends in _wN).  Prints one JSON line per measurement (bench_util.h).
+ * then ends in _wN), `--trace` records a trace throughout (the system is then
+ * "fiberjob-traced").  Prints one JSON line per measurement (bench_util.h).
  *   fiberjob_bench yield|yield64|empty|empty_unbatched|fib|fib_cutoff|
  *                  skynet|parked|fairness|sweep|backlog|starve
- *                  [--no-fibers] [--workers N]
+ *                  [--no-fibers] [--trace] [--workers N]
  */
 #include <fiberjob.h>
 #include <stdatomic.h>
@@ -25,6 +26,11 @@ static const char *figure(const char *base) {
   return buf;
 }
 
+/* --trace: record a trace (fj_trace_start) for the whole run and discard it
+ * at destroy, to price tracing when it is on (system "fiberjob-traced"). */
+static int opt_trace;
+enum { BENCH_TRACE_EVENTS = 5000000 }; /* per worker: every event of yield and empty */
+
 static fj_system *make_system_aging(unsigned workers, int yielding, uint32_t aging_us) {
   fj_config cfg;
   fj_config_init(&cfg);
@@ -36,6 +42,10 @@ static fj_system *make_system_aging(unsigned workers, int yielding, uint32_t agi
   int err = fj_system_create(&cfg, &sys);
   if (err) {
     fprintf(stderr, "fj_system_create: %s\n", fj_strerror(err));
+    exit(2);
+  }
+  if (opt_trace && (err = fj_trace_start(sys, BENCH_TRACE_EVENTS)) != FJ_OK) {
+    fprintf(stderr, "fj_trace_start: %s\n", fj_strerror(err));
     exit(2);
   }
   return sys;
@@ -506,14 +516,17 @@ static void bench_starve(void) {
 
 int main(int argc, char **argv) {
   if (argc < 2) {
-    fprintf(stderr, "usage: %s <workload> [--no-fibers]\n", argv[0]);
+    fprintf(stderr, "usage: %s <workload> [--no-fibers] [--trace] [--workers N]\n", argv[0]);
     return 2;
   }
   const char *w = argv[1];
   int yielding = !bench_has_flag(argc, argv, "--no-fibers");
   opt_workers = (unsigned)bench_int_option(argc, argv, "--workers", 0);
+  opt_trace = bench_has_flag(argc, argv, "--trace");
   if (!yielding)
     sys_name = "fiberjob-nofibers";
+  else if (opt_trace)
+    sys_name = "fiberjob-traced";
   if (!strcmp(w, "yield"))
     bench_yield(yielding, 2, BENCH_YIELDS, "yield");
   else if (!strcmp(w, "yield64"))
