@@ -108,10 +108,14 @@ typedef struct fj_job {
 } fj_job;
 
 /*
- * Priorities are strict: whenever a worker picks work it takes ready HIGH
- * work before NORMAL and NORMAL before LOW, looking at its own queues and the
- * shared submission queues first and stealing only when it has none.  There
- * is no aging: a steady stream of HIGH work keeps LOW work waiting.
+ * Priorities: whenever a worker picks work it takes ready HIGH work before
+ * NORMAL and NORMAL before LOW, looking at its own queues and the shared
+ * submission queues first and stealing only when it has none.  By default
+ * (fj_config.aging_us = 0) this order is strict: a steady stream of HIGH
+ * work keeps LOW work waiting.  With aging_us = A, a priority level whose
+ * work has not been served for A microseconds gets one job picked ahead of
+ * higher-priority work, so a LOW job under an endless HIGH stream starts
+ * within about 2*A plus one job's length.
  */
 typedef enum fj_priority {
   FJ_PRIORITY_HIGH,
@@ -135,13 +139,19 @@ typedef struct fj_config {
   unsigned max_pooled_fibers; /* idle fibers kept for reuse per worker; default 32 */
   int enable_yielding;        /* default 1; 0 = plain thread pool, no fibers */
   /* Scheduling controls (see fj_run_opts). */
-  size_t large_stack_size;    /* usable bytes of an FJ_STACK_LARGE fiber; default 512 KiB */
-  unsigned attach_slots;      /* worker indices reserved for attached threads; default 0 */
+  size_t large_stack_size;    /* usable bytes of an FJ_STACK_LARGE fiber; default 512 KiB;
+                                 same limits as stack_size */
+  unsigned attach_slots;      /* worker indices num_workers .. num_workers+attach_slots-1,
+                                 reserved for threads that call fj_thread_attach;
+                                 default 0, max FJ_MAX_WORKERS */
   size_t max_fibers;          /* live fibers (running, parked, pooled) across the system;
-                                 0 = no limit (default) */
+                                 0 = no limit (default); otherwise at least
+                                 num_workers (FJ_ECONFIG below).  When no fiber may be made, a waiting
+                                 job runs other work inline or waits on its own stack
+                                 (fj_stats.fiber_unavailable counts it); nothing fails */
   uint32_t aging_us;          /* 0 = strict priorities (default); otherwise no ready job waits
                                  longer than about this before it is picked ahead of newer
-                                 work of higher priority */
+                                 work of higher priority (max FJ_MAX_AGING_US) */
   /* Debugging (see fj_system_dump). */
   uint32_t stall_report_ms;   /* 0 = off (default); env FIBERJOB_STALL_MS overrides;
                                  see fj_system_dump */
@@ -156,6 +166,7 @@ typedef struct fj_config {
 #define FJ_DEFAULT_STACK_SIZE ((size_t)64 * 1024)
 #define FJ_DEFAULT_MAX_POOLED_FIBERS 32u
 #define FJ_DEFAULT_LARGE_STACK_SIZE ((size_t)512 * 1024)
+#define FJ_MAX_AGING_US 60000000u /* one minute */
 
 /* Fills the defaults.  NULL is a no-op.  Threads: any. */
 FJ_API void fj_config_init(fj_config *cfg);
@@ -182,6 +193,10 @@ FJ_API int fj_system_create(const fj_config *cfg, fj_system **out);
  * Counters are owned by the caller and stay valid (destroy them after).
  * Threads: any thread that is not one of this system's workers; calling it
  * from inside a job aborts the process with a message (it would deadlock).
+ * Attached threads: jobs (and suspended jobs) pinned to an attach slot with
+ * no thread attached run on the calling thread during the drain.  Calling
+ * it while another thread is still attached aborts with a message naming
+ * fj_thread_detach; the calling thread itself, if attached, is detached.
  */
 FJ_API void fj_system_destroy(fj_system *sys);
 
@@ -209,6 +224,17 @@ typedef struct fj_stats {
    * job.  Compare with fj_config.stack_size / large_stack_size. */
   uint64_t stack_high_water;       /* fibers of stack_size */
   uint64_t stack_high_water_large; /* fibers of large_stack_size */
+  /* Scheduling controls (appended; the fields above count both stack
+   * classes, the large_ fields count the FJ_STACK_LARGE part of them). */
+  uint64_t fibers_large_created; /* FJ_STACK_LARGE stacks mapped */
+  uint64_t fibers_large_live;    /* now: FJ_STACK_LARGE stacks mapped */
+  uint64_t fibers_large_pooled;  /* now: idle FJ_STACK_LARGE fibers kept for reuse */
+  uint64_t fibers_peak;          /* most fibers live at once (never above max_fibers) */
+  uint64_t fiber_unavailable;    /* times a fiber was needed and none could be had
+                                    (max_fibers reached, or the stack mapping failed):
+                                    the worker carried on without parking */
+  uint64_t aged_picks;           /* jobs picked ahead of higher priorities by aging */
+  uint64_t pinned_run;           /* jobs and resumes taken from a worker's pinned queue */
 } fj_stats;
 
 /* Errors: FJ_EINVAL.  Threads: any.  The figures are read without locking,
@@ -263,7 +289,9 @@ FJ_API int fj_run_jobs(fj_system *sys, const fj_job *jobs, size_t n,
 /*
  * Waits until c reaches zero.  From a plain thread it blocks the thread
  * without spinning; from inside a job of this system it is fj_ctx_wait()
- * (so FJ_EDEADLK and FJ_ENOMEM as documented there).
+ * (so FJ_EDEADLK and FJ_ENOMEM as documented there); from an attached
+ * thread (fj_thread_attach) it runs pinned and other ready work on the
+ * thread meanwhile and sleeps only when there is none.
  * A NULL counter is FJ_EINVAL.  Returns at once if c is already zero.
  * Threads: any.  Suspends: yes, when called from a job.
  */
@@ -272,9 +300,125 @@ FJ_API int fj_wait(fj_system *sys, fj_counter *c);
 /*
  * As fj_wait from a plain thread, giving up after timeout_ns nanoseconds
  * with FJ_ETIMEDOUT.  From inside a job it returns FJ_EINJOB (a fiber
- * wait cannot time out; use fj_ctx_wait).  Threads: plain threads.
+ * wait cannot time out; use fj_ctx_wait).  On an attached thread it runs
+ * work meanwhile, as fj_wait does; a job it started is finished (or
+ * suspended) before the timeout is checked again.  Threads: plain threads.
  */
 FJ_API int fj_wait_timeout(fj_system *sys, fj_counter *c, uint64_t timeout_ns);
+
+/* ---- per-job options -------------------------------------------------- */
+
+/*
+ * Options for fj_submit / fj_ctx_submit.  Fill with fj_run_opts_init() and
+ * change only the fields you need; the struct is append-only like fj_config
+ * (struct_size lets a program built against an older header keep working).
+ *
+ * Jobs submitted without options (fj_run, fj_ctx_spawn, or fj_submit with
+ * only priority and counter set) pay nothing for the options below.  A job
+ * with a name, a LARGE stack or a worker costs one small allocation, freed
+ * when it starts.
+ *
+ * Example, an engine frame: a render job pinned to the main thread (an
+ * attached thread, see fj_thread_attach) waits on the simulation jobs it
+ * spawns, then submits draw calls, always on the main thread:
+ *
+ *   static void render(fj_ctx *ctx, void *frame) {
+ *     fj_counter *sim;
+ *     fj_counter_create(fj_ctx_system(ctx), &sim);
+ *     fj_run_opts o;
+ *     fj_run_opts_init(&o);
+ *     o.counter = sim;
+ *     o.name = "simulate";
+ *     fj_ctx_submit(ctx, sim_jobs, n_sim, &o);  // any worker
+ *     fj_ctx_wait(ctx, sim);                    // resumes on the main thread
+ *     draw(frame);                              // GL context is current here
+ *     fj_counter_destroy(sim);
+ *   }
+ *
+ *   // main thread, each frame (cfg.attach_slots = 1):
+ *   unsigned me;
+ *   fj_thread_attach(sys, &me);
+ *   fj_run_opts o;
+ *   fj_run_opts_init(&o);
+ *   o.worker = (int)me;
+ *   o.name = "render";
+ *   o.counter = frame_done;
+ *   fj_job job = {render, &frame};
+ *   fj_submit(sys, &job, 1, &o);
+ *   fj_wait(sys, frame_done);   // runs render (and other work) right here
+ *   fj_thread_detach(sys);      // before fj_system_destroy
+ */
+typedef enum fj_stack_class {
+  FJ_STACK_SMALL = 0, /* fj_config.stack_size (default 64 KiB) */
+  FJ_STACK_LARGE = 1  /* fj_config.large_stack_size (default 512 KiB) */
+} fj_stack_class;
+#define FJ_STACK_CLASS_COUNT 2
+
+#define FJ_ANY_WORKER (-1)
+
+typedef struct fj_run_opts {
+  size_t struct_size;     /* set by fj_run_opts_init; append-only like fj_config */
+  fj_priority priority;   /* default FJ_PRIORITY_NORMAL */
+  fj_counter *counter;    /* default NULL */
+  fj_stack_class stack;   /* default FJ_STACK_SMALL (cfg.stack_size); LARGE = cfg.large_stack_size.
+                             Each class has its own fiber pools; a LARGE job always runs
+                             on a LARGE stack, a SMALL one on whichever stack is at hand */
+  int worker;             /* default FJ_ANY_WORKER; otherwise the job starts on that worker
+                             and every resume after a yield or wait happens there too.
+                             0..num_workers-1 are the worker threads, num_workers + k the
+                             k-th attach slot; a slot with no thread attached keeps its
+                             jobs until one attaches and waits, or fj_system_destroy.
+                             A worker runs its pinned work before any other work, FIFO,
+                             whatever the priority; pinned work is never stolen */
+  const char *name;       /* static string or NULL (not copied: it must outlive the job);
+                             shown in messages (stack overflow), dumps and traces */
+} fj_run_opts;
+
+/* Fills the defaults.  NULL is a no-op.  Threads: any. */
+FJ_API void fj_run_opts_init(fj_run_opts *opts);
+
+/*
+ * Submits n jobs with options (opts NULL = defaults, as fj_run_jobs with
+ * FJ_PRIORITY_NORMAL and no counter).  From inside a job of sys it behaves
+ * as fj_ctx_submit.  The jobs array is copied; opts is read during the call.
+ * Errors: those of fj_run_jobs, and FJ_EINVAL (opts->struct_size smaller
+ * than the first fj_run_opts, or unknown fields of a newer struct not zero;
+ * unknown stack class), FJ_EWORKER (worker neither FJ_ANY_WORKER nor below
+ * num_workers + attach_slots).  Nothing is submitted when an error is
+ * returned.  Threads: any.  Suspends: no.
+ */
+FJ_API int fj_submit(fj_system *sys, const fj_job *jobs, size_t n, const fj_run_opts *opts);
+
+/* As fj_submit from inside a job: unpinned jobs go to the calling worker's
+ * own queue like fj_ctx_spawn.  Threads: the job owning ctx.  Suspends: no. */
+FJ_API int fj_ctx_submit(fj_ctx *ctx, const fj_job *jobs, size_t n, const fj_run_opts *opts);
+
+/* ---- attached threads -------------------------------------------------- */
+
+/*
+ * Makes the calling plain thread (typically the main thread) the worker with
+ * index num_workers + k for a free attach slot k, stored in *worker_index.
+ * While attached, fj_wait and fj_wait_timeout on this thread do not sleep
+ * while there is work: they run the jobs pinned to this index first, then
+ * any other ready work, on this thread (a job run here may yield and wait
+ * like any other; a job pinned here resumes only here).  They sleep only
+ * when nothing is ready, and wake for new pinned work.
+ * Errors: FJ_EINVAL (sys or worker_index NULL), FJ_EINJOB (called from a
+ * job), FJ_EBUSY (no slot free, or this thread is already attached to this
+ * or another system), FJ_ESHUTDOWN (destroy began).
+ * Owns: nothing to free; call fj_thread_detach before the thread exits and
+ * before fj_system_destroy.  Threads: plain threads.  Suspends: no.
+ */
+FJ_API int fj_thread_attach(fj_system *sys, unsigned *worker_index);
+
+/*
+ * Gives the calling thread's slot back.  Jobs pinned to the slot stay
+ * queued there for the next thread to attach (or for fj_system_destroy).
+ * Errors: FJ_EINVAL (sys NULL), FJ_ENOTATTACHED (this thread is not
+ * attached to sys), FJ_EINJOB (called from a job).
+ * Threads: the attached thread.  Suspends: no.
+ */
+FJ_API int fj_thread_detach(fj_system *sys);
 
 /* ---- inside a job ------------------------------------------------------ */
 /* ctx is valid only inside the job it was handed to, on whichever worker
@@ -321,12 +465,18 @@ FJ_API int fj_ctx_yield(fj_ctx *ctx);
  */
 FJ_API int fj_ctx_wait(fj_ctx *ctx, fj_counter *c);
 
-/* Index (0..num_workers-1) of the worker running the job now; it may change
- * after a yield or wait.  Returns 0 for NULL.  Threads: the job owning ctx. */
+/* Index of the worker running the job now (0..num_workers-1, or
+ * num_workers + k on an attached thread); it may change after a yield or
+ * wait unless the job is pinned (fj_run_opts.worker).  Returns 0 for NULL.
+ * Threads: the job owning ctx. */
 FJ_API unsigned fj_ctx_worker(const fj_ctx *ctx);
 
 /* The priority the job was submitted with (FJ_PRIORITY_NORMAL for NULL). */
 FJ_API fj_priority fj_ctx_priority(const fj_ctx *ctx);
+
+/* The job's name (fj_run_opts.name, or set by fj_ctx_set_name), or NULL.
+ * Threads: the job owning ctx. */
+FJ_API const char *fj_ctx_name(const fj_ctx *ctx);
 
 /* The system running the job (NULL for NULL). */
 FJ_API fj_system *fj_ctx_system(const fj_ctx *ctx);

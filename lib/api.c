@@ -4,6 +4,8 @@
  * the module that does the work.  Every rejected input returns an FJ_E code
  * before anything changes.
  */
+#include "api_check.h"
+#include "attach.h"
 #include "config.h"
 #include "counter.h"
 #include "fiberjob.h"
@@ -14,30 +16,6 @@
 #include "types.h"
 #include "wait.h"
 
-static bool fj__priority_valid(fj_priority prio) {
-  return (unsigned)prio < FJ_PRIORITY_COUNT;
-}
-
-/* The ctx of the job running on this thread if it belongs to sys. */
-static fj_ctx *fj__ctx_of(fj_system *sys) {
-  fj_ctx *ctx = fj_current_ctx();
-  return ctx && ctx->sys == sys ? ctx : NULL;
-}
-
-/* A ctx is only usable by its job, on the worker that runs it now.  The
- * callers check before they may switch, so the inlined read is safe. */
-static bool fj__ctx_valid(const fj_ctx *ctx) {
-  return ctx && ctx->worker == fj__this_worker_before_switch();
-}
-
-static int fj__check_jobs(const fj_job *jobs, size_t n) {
-  if (n > 0 && !jobs)
-    return FJ_EINVAL;
-  for (size_t i = 0; i < n; i++)
-    if (!jobs[i].fn)
-      return FJ_EINVAL;
-  return FJ_OK;
-}
 
 int fj_system_create(const fj_config *cfg, fj_system **out) {
   if (!out)
@@ -148,6 +126,9 @@ int fj_wait(fj_system *sys, fj_counter *c) {
   fj_ctx *ctx = fj__ctx_of(sys);
   if (ctx)
     return fj__wait(ctx, c);
+  fj__worker *slot = fj__attached_slot(sys);
+  if (slot)
+    return fj__slot_wait(slot, c, -1);
   return fj__wait_thread(sys, c, -1);
 }
 
@@ -160,6 +141,9 @@ int fj_wait_timeout(fj_system *sys, fj_counter *c, uint64_t timeout_ns) {
     return FJ_EINJOB;
   if (timeout_ns > (uint64_t)INT64_MAX)
     timeout_ns = (uint64_t)INT64_MAX;
+  fj__worker *slot = fj__attached_slot(sys);
+  if (slot)
+    return fj__slot_wait(slot, c, (int64_t)timeout_ns);
   return fj__wait_thread(sys, c, (int64_t)timeout_ns);
 }
 

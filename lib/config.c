@@ -11,6 +11,7 @@
 #include "internal.h"
 #include "stack.h"
 #include "sys/sys.h"
+#include "versioned.h"
 
 /* The size of the first published fj_config: the smallest struct we accept. */
 #define FJ__CONFIG_V1_SIZE (offsetof(fj_config, enable_yielding) + sizeof(int))
@@ -31,16 +32,10 @@ int fj__config_load(const fj_config *user, fj_config *out) {
   fj_config_init(out);
   if (user) {
     size_t size = user->struct_size;
-    if (size < FJ__CONFIG_V1_SIZE)
-      return FJ_ECONFIG; /* not initialised with fj_config_init? */
-    if (size > sizeof *out) {
-      /* A newer caller: fine as long as it leaves what we do not know zero. */
-      const unsigned char *tail = (const unsigned char *)user + sizeof *out;
-      for (size_t i = 0; i < size - sizeof *out; i++)
-        if (tail[i])
-          return FJ_ECONFIG;
-    }
-    memcpy(out, user, size < sizeof *out ? size : sizeof *out);
+    /* Too small: not initialised with fj_config_init?  Too big: a newer
+     * caller that set a field we do not know. */
+    if (!fj__copy_versioned(user, size, out, sizeof *out, FJ__CONFIG_V1_SIZE))
+      return FJ_ECONFIG;
     /* An older caller's struct ends before large_stack_size: keep the
      * default fj_config_init gave it, not a zero. */
     if (size < offsetof(fj_config, large_stack_size) + sizeof(size_t))
@@ -69,6 +64,10 @@ int fj__config_load(const fj_config *user, fj_config *out) {
     return FJ_ECONFIG;
   out->large_stack_size = fj__stack_round(out->large_stack_size);
   if (out->attach_slots > FJ_MAX_WORKERS)
+    return FJ_ECONFIG;
+  if (out->max_fibers != 0 && out->max_fibers < out->num_workers)
+    return FJ_ECONFIG; /* every worker needs its loop fiber */
+  if (out->aging_us > FJ_MAX_AGING_US)
     return FJ_ECONFIG;
   return FJ_OK;
 }

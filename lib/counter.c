@@ -134,11 +134,19 @@ fj__waiter *fj__counter_finish(fj_counter *c, size_t n) {
       *tail = node;
       tail = &node->next;
     } else {
-      /* release: pairs with the acquire in fj__counter_wait_thread; after
-       * this store the node's stack frame may be gone, and the wake below
-       * only uses its address. */
+      _Atomic uint32_t *bell = node->bell; /* read before the node may go */
+      /* release: pairs with the acquire in fj__counter_wait_thread (and
+       * fj__slot_wait); after this store the node's stack frame may be
+       * gone, and the wake below only uses an address. */
       fj__store_release(&node->done, 1);
-      fj__futex_wake(&node->done, 1);
+      if (bell) {
+        /* The bell lives in an attach slot, which outlives every wait.
+         * seq_cst: the sleeper reads the bell before it checks done. */
+        fj__fetch_add_seq_cst(bell, 1);
+        fj__futex_wake(bell, 1);
+      } else {
+        fj__futex_wake(&node->done, 1);
+      }
     }
   }
   *tail = NULL;
@@ -177,10 +185,17 @@ static bool fj__unregister_locked(fj_counter *c, fj__waiter *node) {
   }
 }
 
+bool fj__counter_unpark(fj_counter *c, fj__waiter *node) {
+  fj__spin_lock(&c->lock);
+  bool removed = fj__unregister_locked(c, node);
+  fj__spin_unlock(&c->lock);
+  return removed;
+}
+
 int fj__counter_wait_thread(fj_counter *c, int64_t timeout_ns) {
   if (fj__counter_pending(c) == 0)
     return FJ_OK;
-  fj__waiter node = {.fiber = NULL, .counter = c};
+  fj__waiter node = {.fiber = NULL, .counter = c, .bell = NULL};
   atomic_init(&node.done, 0);
   if (!fj__counter_park(c, &node))
     return FJ_OK;
@@ -192,10 +207,7 @@ int fj__counter_wait_thread(fj_counter *c, int64_t timeout_ns) {
       uint64_t now = fj__now_ns();
       left = now >= deadline ? 0 : (int64_t)(deadline - now);
       if (left == 0) {
-        fj__spin_lock(&c->lock);
-        bool removed = fj__unregister_locked(c, &node);
-        fj__spin_unlock(&c->lock);
-        if (removed)
+        if (fj__counter_unpark(c, &node))
           return FJ_ETIMEDOUT;
         timeout_ns = -1; /* claimed: the waker is about to set done */
         continue;

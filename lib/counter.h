@@ -39,6 +39,10 @@ typedef struct fj__waiter {
   struct fj__fiber *fiber;  /* the parked fiber; NULL for a thread */
   fj_counter *counter;
   _Atomic uint32_t done;    /* threads sleep on it; set once detached */
+  /* Attached threads sleep on their slot's bell instead of `done`, so new
+   * pinned work wakes them too; the crossing rings it after setting done.
+   * NULL for everyone else. */
+  _Atomic uint32_t *bell;
 } fj__waiter;
 
 struct fj_counter {
@@ -90,6 +94,10 @@ fj__waiter *fj__counter_finish(fj_counter *c, size_t n);
 
 /* Parks node on c.  Returns false, and parks nothing, if c is already zero. */
 bool fj__counter_park(fj_counter *c, fj__waiter *node);
+
+/* Removes a timed-out thread waiter unless a crossing already claimed
+ * it; true if it was removed.  When false, `done` is set soon. */
+bool fj__counter_unpark(fj_counter *c, fj__waiter *node);
 
 /* Blocks the calling thread until c reaches zero; timeout_ns < 0 waits
  * forever.  FJ_OK or FJ_ETIMEDOUT. */

@@ -31,7 +31,7 @@ fj__fiber *fj__fiber_create(size_t usable) {
    * frame below it starts on a fresh cache line. */
   uintptr_t top = ((uintptr_t)s.hi - sizeof(fj__fiber)) & ~(uintptr_t)63;
   fj__fiber *f = (fj__fiber *)top;
-  *f = (fj__fiber){.stack = s};
+  *f = (fj__fiber){.stack = s, .pin = FJ_ANY_WORKER};
 #if FJ__DEBUG
   f->state = FJ__FIBER_BLANK;
 #endif
@@ -62,7 +62,7 @@ void fj__fiber_destroy(fj__fiber *f) {
 }
 
 void fj__fiber_init_thread(fj__fiber *f) {
-  *f = (fj__fiber){0};
+  *f = (fj__fiber){.pin = FJ_ANY_WORKER};
   void *lo;
   size_t size;
   fj__thread_stack_bounds(&lo, &size);
@@ -90,6 +90,7 @@ void fj__fiber_prepare(fj__fiber *f, void (*entry)(fj__transfer)) {
 #endif
   f->ctx = fj__fctx_make((void *)f, fj__fiber_usable(f), entry);
   f->job_ctx = NULL;
+  f->pin = FJ_ANY_WORKER; /* a blank fiber holds no job */
   FJ__FIBER_SET(f, FJ__FIBER_BLANK, FJ__FIBER_SUSPENDED);
 }
 

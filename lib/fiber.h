@@ -61,6 +61,9 @@ typedef struct fj__fiber {
   struct fj_ctx *job_ctx;    /* the job on this fiber, NULL for a bare loop */
   unsigned prio;             /* priority of that job */
   fj__fiber_debug dbg;       /* for dumps and debuggers (fiber_debug.h) */
+  int pin;                   /* worker index the job on it is pinned to, or
+                                FJ_ANY_WORKER; read when it becomes ready */
+  unsigned char stack_class; /* fj_stack_class of the pool that made it */
 #if FJ__DEBUG
   fj__fiber_state state;     /* written only by the fiber's current owner */
 #endif

@@ -43,8 +43,32 @@ static void fj__stop_spinning_found_work(fj_system *sys) {
     fj__wake(sys, 1);
 }
 
-/* Racy check of the worker's own queues. */
-static bool fj__has_local_work(const fj__worker *w) {
+void fj__notify_all(fj_system *sys) {
+  /* seq_cst fence: as in fj__notify; pairs with fj__idle's fence. */
+  fj__fence_seq_cst();
+  if (fj__load_relaxed(&sys->sleepers) != 0) /* relaxed: ordered by the fence */
+    fj__wake(sys, sys->num_workers);
+}
+
+void fj__pinned_wake_owner(fj__worker *owner) {
+  if (owner->is_slot) {
+    /* seq_cst: after the push's size store; the attached thread reads the
+     * bell before it looks for work (see fj__slot_wait). */
+    fj__fetch_add_seq_cst(&owner->bell, 1);
+    fj__futex_wake(&owner->bell, 1);
+    return;
+  }
+  /* Idle workers share one futex, so wake them all: only the owner may
+   * take this work, and a spinning worker that is not the owner will not
+   * take it either. */
+  fj__notify_all(owner->sys);
+}
+
+/* Racy check of the worker's own queues; the pinned queue with seq_cst
+ * (the Dekker pair with fj__pinned_wake_owner). */
+static bool fj__has_local_work(fj__worker *w) {
+  if (fj__pinned_nonempty(&w->pinned))
+    return true;
   for (unsigned p = 0; p < FJ_PRIORITY_COUNT; p++)
     if (!fj__fifo_empty(&w->yieldq[p]) || fj__deque_size_hint(&w->deque[p]) > 0)
       return true;
@@ -58,7 +82,7 @@ bool fj__work_visible(fj__worker *w) {
   for (unsigned p = 0; p < FJ_PRIORITY_COUNT; p++) {
     if (fj__inject_size_hint(&sys->inject[p]) > 0)
       return true;
-    for (unsigned i = 0; i < sys->num_workers; i++)
+    for (unsigned i = 0; i < sys->num_indices; i++) /* slots' deques too */
       if (fj__deque_size_hint(&sys->workers[i].deque[p]) > 0)
         return true;
   }

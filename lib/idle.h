@@ -28,6 +28,15 @@ void fj__wake(fj_system *sys, unsigned n);
  * notified.  Returns when work may be there (or the system is exiting). */
 void fj__idle(fj__worker *w);
 
+/* Wakes every sleeping worker (work only one particular worker may take).
+ * Threads: any. */
+void fj__notify_all(fj_system *sys);
+
+/* Wakes the owner of a pinned queue that just received work: an attached
+ * thread through its bell, a worker thread through the shared futex.
+ * Threads: any. */
+void fj__pinned_wake_owner(fj__worker *owner);
+
 /* True when some queue anywhere holds work (racy hint). */
 bool fj__work_visible(fj__worker *w);
 

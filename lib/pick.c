@@ -7,6 +7,7 @@
 
 #include "atomics.h"
 #include "idle.h"
+#include "sys/sys.h"
 #include "trace.h"
 
 bool fj__take_injected(fj__worker *w, unsigned p, fj__item *out) {
@@ -39,7 +40,7 @@ bool fj__take_injected(fj__worker *w, unsigned p, fj__item *out) {
 
 bool fj__steal(fj__worker *w, fj__item *out, unsigned *prio) {
   fj_system *sys = w->sys;
-  unsigned n = sys->num_workers;
+  unsigned n = sys->num_indices; /* attach slots' deques too: a slot may go away */
   if (n < 2)
     return false;
   w->rng = w->rng * 1664525u + 1013904223u;
@@ -96,8 +97,40 @@ bool fj__pick_for_stuck_wait(fj__worker *w, fj__item *out, unsigned *prio) {
   return fj__pick(w, out, prio, FJ__PICK_ANY, FJ_PRIORITY_LOW);
 }
 
+bool fj__pick_aged(fj__worker *w, fj__item *out, unsigned *prio) {
+  fj_system *sys = w->sys;
+  uint64_t now = fj__now_ns();
+  for (unsigned p = FJ_PRIORITY_COUNT - 1; p > 0; p--) {
+    if (!fj__aging_claim(&sys->aging, p, now))
+      continue;
+    bool got = fj__deque_steal(&w->deque[p], out) || fj__take_injected(w, p, out);
+    if (!got && !fj__fifo_empty(&w->yieldq[p])) {
+      *out = fj__item_of_fiber(fj__fiber_of_link(fj__fifo_pop(&w->yieldq[p])));
+      got = true;
+    }
+    for (unsigned i = 0; !got && i < sys->num_indices; i++) {
+      fj__worker *v = &sys->workers[i];
+      /* A failed steal may only mean a lost race; retry while it has items. */
+      while (!got && v != w && fj__deque_size_hint(&v->deque[p]) > 0)
+        got = fj__deque_steal(&v->deque[p], out);
+    }
+    if (got) {
+      *prio = p;
+      fj__stat_add(&w->aged, 1);
+      return true;
+    }
+  }
+  return false;
+}
+
 void fj__unpick(fj__worker *w, const fj__item *it, unsigned prio) {
-  if (!it->fn) {
+  if (!it->fn && fj__item_fiber(it)->pin != FJ_ANY_WORKER) {
+    /* Only its owner picks a pinned fiber, so this is its queue. */
+    fj__pinned_push_fiber(&w->pinned, fj__item_fiber(it));
+  } else if (fj__item_is_rec(it) && ((fj__job_rec *)it->arg)->worker != FJ_ANY_WORKER) {
+    fj__job_rec *rec = it->arg;
+    fj__pinned_push_jobs(&w->pinned, &rec, 1);
+  } else if (!it->fn) {
     fj__fifo_push(&w->yieldq[prio], &fj__item_fiber(it)->link);
   } else if (fj__worker_deque_push(w, prio, it) != 0) {
     /* The deque cannot grow: park the job in the handoff slot, which the

@@ -8,14 +8,17 @@
  * yield) prefers the yield queue, so yielded fibers and new jobs alternate:
  * neither starves the other, and jobs that yield need a handful of fibers,
  * not one each.  Only when nothing is local at any priority does the worker steal,
- * again HIGH to LOW.  A job put aside for a switch (`handoff`) comes first.
- * Everything here runs on the worker's own thread.
+ * again HIGH to LOW.  A job put aside for a switch (`handoff`) comes first,
+ * then work pinned to this worker (pinned.h), then, with aging on, one item
+ * of a level whose aging clock ran out (aging.h).  Everything here runs on
+ * the worker's own thread.
  */
 #ifndef FJ_PICK_H
 #define FJ_PICK_H
 
 #include <stdbool.h>
 
+#include "atomics.h"
 #include "types.h"
 
 enum {
@@ -40,8 +43,14 @@ fj__fiber *fj__take_yielded(fj__worker *w, unsigned max_prio);
 bool fj__pick_for_stuck_wait(fj__worker *w, fj__item *out, unsigned *prio);
 
 /* Puts back an item picked for a switch that could not happen.  Cannot
- * fail: when the deque cannot grow, the item waits in the handoff slot. */
+ * fail: when the deque cannot grow, the item waits in the handoff slot.
+ * Pinned items go back to this worker's pinned queue. */
 void fj__unpick(fj__worker *w, const fj__item *it, unsigned prio);
+
+/* With aging on: one item of a level whose aging clock ran out, the oldest
+ * this worker can find (its deque's far end, the shared queue, its yielded
+ * fibers, other workers' deques). */
+bool fj__pick_aged(fj__worker *w, fj__item *out, unsigned *prio);
 
 /* Inlined into its callers: it is the hot path of every loop turn. */
 __attribute__((always_inline)) static inline bool
@@ -52,6 +61,13 @@ fj__pick(fj__worker *w, fj__item *out, unsigned *prio, int mode, unsigned max_pr
     *prio = w->handoff_prio;
     return true;
   }
+  if (__builtin_expect(fj__pinned_maybe_nonempty(&w->pinned), 0) &&
+      fj__pinned_pop(&w->pinned, out, prio)) {
+    fj__stat_add(&w->pinned_run, 1);
+    return true;
+  }
+  if (__builtin_expect(w->aging_on, 0) && fj__pick_aged(w, out, prio))
+    return true;
   for (unsigned p = 0; p <= max_prio; p++) {
     fj__fifo *yq = &w->yieldq[p];
     if (w->turn_yield && !fj__fifo_empty(yq))

@@ -14,6 +14,13 @@ __attribute__((noinline)) void fj__flush_finished_now(fj__worker *w) {
   fj__settle(w, c, w->finished);
 }
 
+void fj__ready_pinned_fiber(fj__worker *w, fj__fiber *f) {
+  fj__worker *owner = &w->sys->workers[f->pin];
+  fj__pinned_push_fiber(&owner->pinned, f);
+  if (owner != w)
+    fj__pinned_wake_owner(owner);
+}
+
 fj__worker *fj__run_job(fj__worker *w, fj__fiber *self, const fj__item *it, unsigned prio) {
   FJ__ASSERT(it->fn != NULL); /* a job, not a fiber */
   fj_ctx ctx = {.sys = w->sys, .worker = w, .fiber = self, .prio = prio,

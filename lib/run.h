@@ -21,13 +21,21 @@
 #include "trace.h"
 #include "types.h"
 
+/* The pinned fiber f becomes runnable: to its worker's pinned queue. */
+void fj__ready_pinned_fiber(fj__worker *w, fj__fiber *f);
+
 /* A parked or yielding fiber becomes runnable on this worker.  It goes to
  * the deque, where this worker finds it next (fork-join continuations
- * resume early) and idle workers can steal it. */
+ * resume early) and idle workers can steal it — unless its job is pinned:
+ * then only to its own worker's pinned queue. */
 static inline void fj__ready_fiber(fj__worker *w, fj__fiber *f) {
 #if FJ__DEBUG
   FJ__ASSERT(f->state == FJ__FIBER_SUSPENDED);
 #endif
+  if (__builtin_expect(f->pin != FJ_ANY_WORKER, 0)) {
+    fj__ready_pinned_fiber(w, f);
+    return;
+  }
   fj__item it = fj__item_of_fiber(f);
   if (fj__worker_deque_push(w, f->prio, &it) != 0) {
     /* No memory to grow the deque: the intrusive yield queue cannot fail. */

@@ -6,6 +6,8 @@
  */
 #include "submit.h"
 
+#include <stdlib.h>
+
 #include "atomics.h"
 #include "idle.h"
 
@@ -109,4 +111,85 @@ int fj__submit_external(fj_system *sys, const fj_job *jobs, size_t n, unsigned p
   /* Fenced: if every worker sleeps, nobody else would notice these jobs. */
   fj__notify(sys, (unsigned)(n < sys->num_workers ? n : sys->num_workers), true);
   return FJ_OK;
+}
+
+/* ---- jobs with options ------------------------------------------------- */
+
+int fj__spawn_recs(fj_ctx *ctx, fj__job_rec *const *recs, size_t n, const fj_run_opts *o) {
+  fj__worker *w = ctx->worker;
+  fj_system *sys = w->sys;
+  fj__deque *d = &w->deque[o->priority];
+  bool pinned = o->worker != FJ_ANY_WORKER;
+  if (!pinned && fj__deque_reserve(d, (int64_t)n) != 0)
+    return FJ_ENOMEM;
+  if (o->counter) {
+    int r = fj__counter_add(o->counter, n);
+    if (r != FJ_OK)
+      return r;
+  }
+  /* release: counted before any of them can complete (quiescence check). */
+  fj__store_release(&w->spawned, fj__load_relaxed(&w->spawned) + n);
+  if (pinned) {
+    fj__worker *owner = &sys->workers[o->worker];
+    fj__pinned_push_jobs(&owner->pinned, recs, n);
+    if (owner != w)
+      fj__pinned_wake_owner(owner);
+    return FJ_OK;
+  }
+  for (size_t i = 0; i < n; i++) {
+    fj__item it = fj__job_rec_item(recs[i]);
+    int r = fj__worker_deque_push(w, (unsigned)o->priority, &it);
+    FJ__ASSERT(r == 0); /* reserved above: cannot fail */
+    (void)r;
+  }
+  fj__notify(sys, (unsigned)(n < sys->num_workers ? n : sys->num_workers), false); /* as fj__spawn */
+  return FJ_OK;
+}
+
+int fj__submit_external_recs(fj_system *sys, fj__job_rec *const *recs, size_t n,
+                             const fj_run_opts *o) {
+  fj__inject_queue *q = &sys->inject[o->priority];
+  if (o->worker == FJ_ANY_WORKER) {
+    enum { ON_STACK = 16 };
+    fj_job on_stack[ON_STACK] = {{0}};
+    fj_job *jobs = n <= ON_STACK ? on_stack : malloc(n * sizeof *jobs);
+    if (!jobs)
+      return FJ_ENOMEM;
+    for (size_t i = 0; i < n; i++)
+      jobs[i] = (fj_job){fj__job_rec_run, recs[i]};
+    int r = fj__submit_external(sys, jobs, n, (unsigned)o->priority, o->counter);
+    if (jobs != on_stack)
+      free(jobs);
+    return r;
+  }
+  fj__mutex_lock(&q->lock);
+  /* relaxed: stopping is written under this same lock in destroy. */
+  if (fj__load_relaxed(&sys->stopping)) {
+    fj__mutex_unlock(&q->lock);
+    return FJ_ESHUTDOWN;
+  }
+  if (o->counter) {
+    int r = fj__counter_add(o->counter, n);
+    if (r != FJ_OK) {
+      fj__mutex_unlock(&q->lock);
+      return r;
+    }
+  }
+  fj__worker *owner = &sys->workers[o->worker];
+  fj__pinned_push_jobs(&owner->pinned, recs, n);
+  q->pushed += n; /* destroy sums `pushed` under this lock: it waits for these */
+  fj__mutex_unlock(&q->lock);
+  fj__pinned_wake_owner(owner);
+  return FJ_OK;
+}
+
+void fj__requeue_shared(fj_system *sys, const fj__item *it, unsigned prio) {
+  fj__inject_queue *q = &sys->inject[prio];
+  fj_job job = {it->fn, it->arg};
+  fj__mutex_lock(&q->lock);
+  if (fj__inject_push_locked(q, &job, 1, it->counter) != 0)
+    fj__fatal("out of memory putting a job back into the shared queue");
+  q->pushed -= 1; /* accepted once already, when it was first submitted */
+  fj__mutex_unlock(&q->lock);
+  fj__notify(sys, 1, true);
 }

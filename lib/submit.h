@@ -9,6 +9,7 @@
 
 #include <stddef.h>
 
+#include "job_rec.h"
 #include "types.h"
 
 /* From inside a job: n (>= 1) jobs onto the calling worker's deque.
@@ -20,5 +21,23 @@ int fj__spawn(fj_ctx *ctx, const fj_job *jobs, size_t n, unsigned prio, fj_count
  * FJ_EOVERFLOW or FJ_ESHUTDOWN; nothing submitted on error. */
 int fj__submit_external(fj_system *sys, const fj_job *jobs, size_t n, unsigned prio,
                         fj_counter *c);
+
+/* Jobs with options, as records (job_rec.h), from inside a job: unpinned
+ * ones onto the calling worker's deque, pinned ones to their worker's
+ * pinned queue.  Errors as fj__spawn; nothing submitted on error (the
+ * records are then still the caller's). */
+int fj__spawn_recs(fj_ctx *ctx, fj__job_rec *const *recs, size_t n, const fj_run_opts *o);
+
+/* The same from a plain thread: unpinned through the shared queue, pinned
+ * to their worker's pinned queue, counted as accepted external jobs under
+ * the shared queue's lock so shutdown waits for them.  Errors as
+ * fj__submit_external. */
+int fj__submit_external_recs(fj_system *sys, fj__job_rec *const *recs, size_t n,
+                             const fj_run_opts *o);
+
+/* Puts an item that was accepted before back at the end of its shared
+ * queue (a LARGE job waiting for a LARGE fiber).  Cannot fail: without
+ * memory to grow the queue it aborts with a message.  Threads: workers. */
+void fj__requeue_shared(fj_system *sys, const fj__item *it, unsigned prio);
 
 #endif

@@ -21,7 +21,7 @@ void fj__after_switch_other(fj__worker *w, fj__fiber *gone) {
     }
     break;
   case FJ__LEAVE_RETIRE:
-    fj__fiber_pool_put(&w->pool, gone);
+    fj__fiber_pool_put(&w->pools[gone->stack_class], gone);
     break;
   }
 }

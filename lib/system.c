@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "atomics.h"
+#include "attach.h"
 #include "fiber_registry.h"
 #include "idle.h"
 #include "monitor.h"
@@ -37,10 +38,11 @@ static void fj__stop_and_join(fj_system *sys, unsigned started) {
 /* Maps each worker's first fiber now, so a stack size that cannot be
  * mapped is an error here rather than a degraded system later. */
 static int fj__premap_fiber(fj__worker *w) {
-  fj__fiber *f = fj__fiber_pool_get(&w->pool);
+  fj__fiber_pool *pool = &w->pools[FJ_STACK_SMALL];
+  fj__fiber *f = fj__fiber_pool_get(pool);
   if (!f)
     return FJ_ENOMEM;
-  fj__fiber_pool_put(&w->pool, f);
+  fj__fiber_pool_put(pool, f);
   return FJ_OK;
 }
 
@@ -50,14 +52,16 @@ int fj__system_create(const fj_config *cfg, fj_system **out) {
     return FJ_ENOMEM;
   sys->cfg = *cfg;
   sys->num_workers = cfg->num_workers;
+  sys->num_indices = cfg->num_workers + cfg->attach_slots;
   FJ__ASSERT(sys->num_workers >= 1);
+  fj__aging_init(&sys->aging, cfg->aging_us);
+  fj__fiber_budget_init(&sys->budget, cfg->max_fibers);
   atomic_init(&sys->wake_seq, 0);
   atomic_init(&sys->sleepers, 0);
   atomic_init(&sys->spinning, 0);
   atomic_init(&sys->stopping, 0);
   atomic_init(&sys->exiting, 0);
   atomic_init(&sys->stuck, 0);
-  atomic_init(&sys->fibers_live, 0);
   for (unsigned p = 0; p < FJ_PRIORITY_COUNT; p++) {
     int r = fj__inject_init(&sys->inject[p]);
     if (r != FJ_OK) {
@@ -68,28 +72,29 @@ int fj__system_create(const fj_config *cfg, fj_system **out) {
     }
   }
   /* aligned_alloc wants a size that is a multiple of the alignment. */
-  size_t bytes = sizeof(fj__worker) * sys->num_workers;
+  size_t bytes = sizeof(fj__worker) * sys->num_indices;
   bytes = (bytes + FJ__CACHE_LINE - 1) / FJ__CACHE_LINE * FJ__CACHE_LINE;
   sys->workers = aligned_alloc(FJ__CACHE_LINE, bytes);
   if (!sys->workers) {
     fj__system_free(sys, 0);
     return FJ_ENOMEM;
   }
-  for (unsigned i = 0; i < sys->num_workers; i++) {
+  for (unsigned i = 0; i < sys->num_indices; i++) {
     int r = fj__worker_init(&sys->workers[i], sys, i);
     if (r != FJ_OK) {
       fj__system_free(sys, i);
       return r;
     }
-    if (cfg->enable_yielding && (r = fj__premap_fiber(&sys->workers[i])) != FJ_OK) {
+    /* Attach slots map their fibers when a thread first uses them. */
+    if (cfg->enable_yielding && i < sys->num_workers && (r = fj__premap_fiber(&sys->workers[i])) != FJ_OK) {
       fj__system_free(sys, i + 1);
       return r;
     }
   }
   if (cfg->enable_yielding) {
-    int r = fj__stack_guard_install(fj__worker_running_fiber);
+    int r = fj__stack_guard_install(fj__worker_running_fiber, fj__worker_running_job);
     if (r != FJ_OK) {
-      fj__system_free(sys, sys->num_workers);
+      fj__system_free(sys, sys->num_indices);
       return r;
     }
   }
@@ -97,7 +102,7 @@ int fj__system_create(const fj_config *cfg, fj_system **out) {
     int r = fj__thread_start(&sys->workers[i].thread, fj__worker_main, &sys->workers[i]);
     if (r != FJ_OK) {
       fj__stop_and_join(sys, i);
-      fj__system_free(sys, sys->num_workers);
+      fj__system_free(sys, sys->num_indices);
       return r;
     }
   }
@@ -124,9 +129,9 @@ int fj__system_create(const fj_config *cfg, fj_system **out) {
  */
 static bool fj__system_quiescent(fj_system *sys, uint64_t external) {
   uint64_t completed = 0, spawned = 0;
-  for (unsigned i = 0; i < sys->num_workers; i++)
+  for (unsigned i = 0; i < sys->num_indices; i++)
     completed += fj__load_acquire(&sys->workers[i].completed); /* pairs with fj__run_job */
-  for (unsigned i = 0; i < sys->num_workers; i++)
+  for (unsigned i = 0; i < sys->num_indices; i++)
     spawned += fj__load_acquire(&sys->workers[i].spawned); /* pairs with fj__spawn */
   FJ__ASSERT(completed <= spawned + external);
   return completed == spawned + external;
@@ -142,22 +147,26 @@ void fj__system_destroy(fj_system *sys) {
     external += sys->inject[p].pushed; /* final: no locked push after stopping */
     fj__mutex_unlock(&sys->inject[p].lock);
   }
+  /* After `stopping`: no thread attaches from here on (see attach.c). */
+  fj__slots_check_destroy(sys);
   /* seq_cst: the other half of the pair described at fj__submit_fast. */
   for (unsigned p = 0; p < FJ_PRIORITY_COUNT; p++)
     external += fj__load_seq_cst(&sys->inject[p].fast.tail);
   /* Drain: the workers keep running everything already submitted and
    * whatever it spawns.  Shutdown is rare, so a short poll is fine here. */
-  while (!fj__system_quiescent(sys, external))
-    fj__sleep_ns(FJ__DRAIN_POLL_NS);
+  while (!fj__system_quiescent(sys, external)) {
+    if (!fj__slots_drain(sys)) /* jobs pinned to empty slots run here */
+      fj__sleep_ns(FJ__DRAIN_POLL_NS);
+  }
   fj__monitor_stop(sys); /* watched the drain too: a hang there is reported */
   fj__stop_and_join(sys, sys->num_workers);
   fj__trace_stop(sys, NULL); /* a trace nobody stopped is discarded */
-  fj__system_free(sys, sys->num_workers);
+  fj__system_free(sys, sys->num_indices);
 }
 
 FJ__RACY_READER void fj__system_stats(const fj_system *sys, fj_stats *out) {
   memset(out, 0, sizeof *out);
-  for (unsigned i = 0; i < sys->num_workers; i++) {
+  for (unsigned i = 0; i < sys->num_indices; i++) {
     fj__worker *w = &sys->workers[i];
     out->jobs_run += fj__load_relaxed(&w->completed);
     out->jobs_stolen += fj__load_relaxed(&w->stolen);
@@ -165,13 +174,26 @@ FJ__RACY_READER void fj__system_stats(const fj_system *sys, fj_stats *out) {
     out->waits_suspended += fj__load_relaxed(&w->waits);
     out->yields_inline += fj__load_relaxed(&w->yields_inline);
     out->waits_inline += fj__load_relaxed(&w->waits_inline);
-    out->fibers_created += fj__load_relaxed(&w->pool.created);
-    out->fibers_pooled += fj__load_relaxed(&w->pool.pooled);
-    uint64_t hw = fj__load_relaxed(&w->pool.high_water);
+    for (unsigned k = 0; k < FJ_STACK_CLASS_COUNT; k++) {
+      out->fibers_created += fj__load_relaxed(&w->pools[k].created);
+      out->fibers_pooled += fj__load_relaxed(&w->pools[k].pooled);
+      out->fiber_unavailable += fj__load_relaxed(&w->pools[k].unavailable);
+    }
+    out->fibers_large_created += fj__load_relaxed(&w->pools[FJ_STACK_LARGE].created);
+    out->fibers_large_pooled += fj__load_relaxed(&w->pools[FJ_STACK_LARGE].pooled);
+    out->aged_picks += fj__load_relaxed(&w->aged);
+    out->pinned_run += fj__load_relaxed(&w->pinned_run);
+    uint64_t hw = fj__load_relaxed(&w->pools[FJ_STACK_SMALL].high_water);
     if (hw > out->stack_high_water)
       out->stack_high_water = hw;
+    hw = fj__load_relaxed(&w->pools[FJ_STACK_LARGE].high_water);
+    if (hw > out->stack_high_water_large)
+      out->stack_high_water_large = hw;
   }
-  out->fibers_live = fj__load_relaxed(&((fj_system *)sys)->fibers_live);
+  fj__fiber_budget *b = &((fj_system *)sys)->budget;
+  out->fibers_live = fj__load_relaxed(&b->live);
+  out->fibers_large_live = fj__load_relaxed(&b->large_live);
+  out->fibers_peak = fj__load_relaxed(&b->peak);
   /* Live stacks: sampled now (a system call per fiber of this system). */
   fj__fiber_registry_lock();
   for (const fj__fiber *f = fj__fibers.head; f; f = f->dbg.reg_next) {
@@ -179,8 +201,8 @@ FJ__RACY_READER void fj__system_stats(const fj_system *sys, fj_stats *out) {
       continue;
     size_t usable = (size_t)((const char *)f - f->stack.lo);
     uint64_t used = fj__resident_bytes(f->stack.lo, usable);
-    uint64_t *slot = usable > sys->cfg.stack_size ? &out->stack_high_water_large
-                                                  : &out->stack_high_water;
+    uint64_t *slot = f->stack_class == FJ_STACK_LARGE ? &out->stack_high_water_large
+                                                      : &out->stack_high_water;
     if (used > *slot)
       *slot = used;
   }

@@ -15,18 +15,22 @@
 
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
+#include "aging.h"
 #include "counter.h"
 #include "debug_state.h"
 #include "deque.h"
 #include "fiber.h"
+#include "fiber_budget.h"
 #include "fiber_pool.h"
 #include "fiberjob.h"
 #include "inject_queue.h"
 #include "internal.h"
 #include "item.h"
 #include "list.h"
+#include "pinned.h"
 #include "sys/sys.h"
 
 /* What the fiber that just left wants done once it is off its stack. */
@@ -51,7 +55,8 @@ typedef struct fj__worker {
    * top and bottom, lines thieves write. */
   unsigned deque_maybe;
   fj__fifo yieldq[FJ_PRIORITY_COUNT]; /* yielded fibers, through ->link */
-  fj__fiber_pool pool;
+  fj__fiber_pool pools[FJ_STACK_CLASS_COUNT]; /* idle fibers per stack class */
+  fj__pinned_queue pinned; /* work pinned here: anyone pushes, the owner pops */
   fj__fiber thread_fiber; /* the OS thread's own stack */
   fj__fiber *current;     /* running now; also read by the fault handler */
 
@@ -69,6 +74,16 @@ typedef struct fj__worker {
   bool has_handoff;
 
   struct fj_ctx *cur_ctx; /* job running now, for fj_current_ctx */
+  bool is_slot;           /* immutable: an attach slot (index >= num_workers) */
+  bool aging_on;          /* immutable: fj_config.aging_us != 0 */
+  /* Attach slots only (attach.c).  `occupied`: a thread holds the slot
+   * (seq_cst CAS 0 -> 1 in attach; release store of 0 in detach, which
+   * hands the slot's owner-only fields to the next thread).  `bell`: the
+   * attached thread sleeps on it in fj_wait; pinned pushes and the zero
+   * crossing of the counter it waits for ring it. */
+  _Atomic int occupied;
+  _Atomic uint32_t bell;
+  bool slot_altstack; /* owner only: the attached thread got an altstack */
   bool turn_yield;        /* next pick favours the yield queue (fairness) */
   bool stuck_low_first;   /* next fj__pick_for_stuck_wait looks LOW first */
   uint32_t rng;           /* victim choice */
@@ -84,6 +99,7 @@ typedef struct fj__worker {
   _Atomic uint64_t spawned, completed, stolen, yields, waits;
   /* Yields and waits that found no fiber for new work (see wait.c). */
   _Atomic uint64_t yields_inline, waits_inline;
+  _Atomic uint64_t aged, pinned_run;
 
   fj__thread thread;
 
@@ -130,8 +146,11 @@ struct fj_ctx {
 
 struct fj_system {
   fj_config cfg;          /* validated copy; immutable */
-  unsigned num_workers;   /* immutable */
-  fj__worker *workers;    /* immutable array */
+  unsigned num_workers;   /* immutable: worker threads */
+  unsigned num_indices;   /* immutable: num_workers + attach_slots */
+  fj__worker *workers;    /* immutable array of num_indices; [num_workers..] are
+                             the attach slots, which have no thread of their own */
+  fj__aging aging;        /* priority aging clocks (period 0 = off) */
   fj__inject_queue inject[FJ_PRIORITY_COUNT];
 
   /* Idle protocol: a worker about to sleep increments `sleepers`, re-checks
@@ -156,7 +175,7 @@ struct fj_system {
   /* Tells idle workers to leave. */
   _Alignas(FJ__CACHE_LINE) _Atomic int exiting;
 
-  _Atomic uint64_t fibers_live; /* gauge shared by the worker pools */
+  fj__fiber_budget budget; /* live fibers and their limit, shared by every pool */
 
   fj__sys_debug dbg; /* dumps, stall reports, traces (debug_state.h) */
 };

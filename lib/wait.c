@@ -28,13 +28,18 @@
 #include "worker.h"
 
 /* True when nothing new (deque or inject queue) is ready at priority <= top,
- * and no yielded fiber waits at a strictly higher priority than top.
+ * and no yielded fiber waits at a strictly higher priority than top, and
+ * neither pinned work nor aging asks for the full pick.
  * (A picked-but-not-started job, has_handoff, cannot exist while a job runs:
  * see fj__yield.) */
-__attribute__((always_inline)) static inline bool fj__nothing_new_upto(const fj__worker *w,
+__attribute__((always_inline)) static inline bool fj__nothing_new_upto(fj__worker *w,
                                                                       unsigned top) {
   /* Our own deques, from deque_maybe alone: no line a thief writes. */
   if (w->deque_maybe & ((2u << top) - 1))
+    return false;
+  /* A relaxed hint (a pusher's line, written only by pinned submissions)
+   * and an immutable flag. */
+  if (__builtin_expect(fj__pinned_maybe_nonempty(&w->pinned) | w->aging_on, 0))
     return false;
 #if FJ__DEBUG
   for (unsigned p = 0; p <= top; p++)
@@ -57,22 +62,6 @@ __attribute__((always_inline)) static inline bool fj__nothing_new_upto(const fj_
   }
 }
 
-/* The fiber to switch to for a picked item: the item's own fiber, or a
- * blank one that will run the job first thing.  NULL: no fiber could be
- * mapped (the item is still the caller's). */
-static fj__fiber *fj__target_for(fj__worker *w, const fj__item *it, unsigned prio) {
-  if (!it->fn)
-    return fj__item_fiber(it);
-  fj__fiber *f = fj__worker_blank_fiber(w);
-  if (f) {
-    FJ__ASSERT(!w->has_handoff);
-    w->handoff = *it;
-    w->handoff_prio = prio;
-    w->has_handoff = true;
-  }
-  return f;
-}
-
 /* A yield when something new is ready at our priority or above: pick it
  * the way the worker loop would (new work may need a blank fiber). */
 __attribute__((noinline)) static int fj__yield_slow(fj_ctx *ctx, fj__worker *w,
@@ -81,10 +70,11 @@ __attribute__((noinline)) static int fj__yield_slow(fj_ctx *ctx, fj__worker *w,
   unsigned prio = ctx->prio;
   if (!fj__pick(w, &it, &prio, FJ__PICK_FOR_YIELD, ctx->prio))
     return FJ_OK; /* nothing else ready: carry on */
-  fj__fiber *to = fj__target_for(w, &it, prio);
+  fj__fiber *to = fj__worker_target_for(w, &it, prio);
   if (!to) {
-    /* No fiber for the new job: leave it queued, and give way to an older
-     * yielded job instead (it has its fiber), or carry on. */
+    /* No fiber for the new job (fiber budget, or no memory): leave it
+     * queued, and give way to an older yielded job instead (it has its
+     * fiber), or carry on. */
     fj__unpick(w, &it, prio);
     fj__stat_add(&w->yields_inline, 1);
     to = fj__take_yielded(w, ctx->prio);
@@ -139,6 +129,8 @@ static bool fj__stack_has_room(const fj__fiber *stack) {
  * queued: no job can run anywhere, so nothing can ever bring c to zero. */
 static bool fj__no_progress_possible(fj__worker *w, bool *stuck) {
   fj_system *sys = w->sys;
+  if (w->is_slot) /* an attached thread is not one of the num_workers counted */
+    return false;
   if (!*stuck) {
     *stuck = true;
     /* seq_cst: every stuck worker's increment is ordered before its own
@@ -196,7 +188,10 @@ static int fj__wait_running_jobs(fj_ctx *ctx, fj_counter *c) {
       fj__counter_wait_thread(c, FJ__WAIT_POLL_NS);
       continue;
     }
-    if (it.fn) {
+    if (it.fn && !fj__fits_stack(ctx->fiber, &it)) {
+      fj__defer_for_stack(w, &it, prio); /* too deep to nest here */
+      fj__counter_wait_thread(c, FJ__WAIT_POLL_NS);
+    } else if (it.fn) {
       w = fj__run_job(w, ctx->fiber, &it, prio);
       fj__finish_now(w, it.counter);
     } else if (ctx->fiber) {
@@ -233,7 +228,8 @@ static int fj__wait_on(fj_ctx *ctx, fj_counter *c) {
   for (;;) {
     w = ctx->worker;
     picked = fj__pick(w, &it, &prio, FJ__PICK_ANY, FJ_PRIORITY_LOW);
-    if (!picked || !it.fn || it.counter != c || !fj__stack_has_room(self))
+    if (!picked || !it.fn || it.counter != c || !fj__stack_has_room(self) ||
+        !fj__fits_stack(self, &it))
       break;
     w = fj__run_job(w, self, &it, prio);
     fj__finish_now(w, it.counter);
@@ -241,11 +237,11 @@ static int fj__wait_on(fj_ctx *ctx, fj_counter *c) {
       return FJ_OK;
   }
   if (picked) {
-    to = fj__target_for(w, &it, prio);
+    to = fj__worker_target_for(w, &it, prio);
     if (!to)
       fj__unpick(w, &it, prio);
   } else {
-    to = fj__worker_blank_fiber(w); /* continues the loop (and sleeps if idle) */
+    to = fj__worker_blank_fiber(w, FJ_STACK_SMALL); /* continues the loop (and sleeps if idle) */
   }
   if (!to) {
     fj__stat_add(&w->waits_inline, 1);

@@ -12,6 +12,7 @@
 #include "pick.h"
 #include "run.h"
 #include "stack_guard.h"
+#include "submit.h"
 #include "switch.h"
 
 static void fj__loop(fj__worker *w, fj__fiber *self);
@@ -19,7 +20,11 @@ static void fj__loop(fj__worker *w, fj__fiber *self);
 /* ---- setup ------------------------------------------------------------- */
 
 int fj__worker_init(fj__worker *w, struct fj_system *sys, unsigned index) {
-  *w = (fj__worker){.sys = sys, .index = index, .rng = 0x9e3779b9u * (index + 1)};
+  *w = (fj__worker){.sys = sys,
+                    .index = index,
+                    .rng = 0x9e3779b9u * (index + 1),
+                    .is_slot = index >= sys->num_workers,
+                    .aging_on = sys->aging.period_ns != 0};
   w->take_buf = malloc(FJ__TAKE_MAX * sizeof *w->take_buf);
   if (!w->take_buf)
     return FJ_ENOMEM;
@@ -31,14 +36,18 @@ int fj__worker_init(fj__worker *w, struct fj_system *sys, unsigned index) {
       return FJ_ENOMEM;
     }
   }
-  fj__fiber_pool_init(&w->pool, sys->cfg.stack_size, sys->cfg.max_pooled_fibers,
-                      &sys->fibers_live);
+  fj__fiber_pool_init(&w->pools[FJ_STACK_SMALL], FJ_STACK_SMALL, sys->cfg.stack_size,
+                      sys->cfg.max_pooled_fibers, &sys->budget);
+  fj__fiber_pool_init(&w->pools[FJ_STACK_LARGE], FJ_STACK_LARGE, sys->cfg.large_stack_size,
+                      sys->cfg.max_pooled_fibers, &sys->budget);
+  fj__pinned_init(&w->pinned);
   return FJ_OK;
 }
 
 void fj__worker_fini(fj__worker *w) {
   fj__counter_cache_fini(&w->counters);
-  fj__fiber_pool_fini(&w->pool);
+  for (unsigned k = 0; k < FJ_STACK_CLASS_COUNT; k++)
+    fj__fiber_pool_fini(&w->pools[k]);
   for (unsigned p = 0; p < FJ_PRIORITY_COUNT; p++)
     fj__deque_fini(&w->deque[p]);
   free(w->take_buf);
@@ -55,17 +64,50 @@ static void fj__fiber_entry(fj__transfer t) {
   fj__fatal("internal error: a fiber's loop returned");
 }
 
-fj__fiber *fj__worker_blank_fiber(fj__worker *w) {
-  fj__fiber *f = fj__fiber_pool_get(&w->pool);
+fj__fiber *fj__worker_blank_fiber(fj__worker *w, unsigned stack_class) {
+  fj__fiber *f = fj__fiber_pool_get(&w->pools[stack_class]);
+  /* At the fiber limit, an idle fiber of the other class makes room. */
+  if (!f && w->sys->budget.max && fj__fiber_pool_shrink(&w->pools[!stack_class]))
+    f = fj__fiber_pool_get(&w->pools[stack_class]);
   if (f)
     fj__fiber_prepare(f, fj__fiber_entry);
   return f;
+}
+
+fj__fiber *fj__worker_target_for(fj__worker *w, const fj__item *it, unsigned prio) {
+  if (!it->fn)
+    return fj__item_fiber(it);
+  fj__fiber *f = fj__worker_blank_fiber(w, fj__item_stack_class(it));
+  if (f) {
+    FJ__ASSERT(!w->has_handoff);
+    w->handoff = *it;
+    w->handoff_prio = prio;
+    w->has_handoff = true;
+  }
+  return f;
+}
+
+void fj__defer_for_stack(fj__worker *w, const fj__item *it, unsigned prio) {
+  if (((const fj__job_rec *)it->arg)->worker != FJ_ANY_WORKER)
+    fj__unpick(w, it, prio);
+  else
+    fj__requeue_shared(w->sys, it, prio);
 }
 
 const fj__fiber *fj__worker_running_fiber(void) {
   /* fj__tls_worker is initial-exec TLS: safe to read in a signal handler. */
   fj__worker *w = fj__tls_worker;
   return w ? w->current : NULL;
+}
+
+bool fj__worker_running_job(fj_job_fn *fn, const char **name) {
+  fj__worker *w = fj__tls_worker; /* initial-exec TLS, as above */
+  const fj_ctx *ctx = w && w->current ? w->current->job_ctx : NULL;
+  if (!ctx)
+    return false;
+  *fn = ctx->fn;
+  *name = ctx->name;
+  return true;
 }
 
 /* ---- the loop ---------------------------------------------------------- */
@@ -79,8 +121,20 @@ static void fj__loop(fj__worker *w, fj__fiber *self) {
     if (fj__pick(w, &it, &prio, FJ__PICK_ANY, FJ_PRIORITY_LOW)) {
       fj__flush_unless_same(w, &it);
       if (it.fn) {
+        if (__builtin_expect(!fj__fits_stack(self, &it), 0)) {
+          /* A LARGE job on a SMALL loop fiber: a LARGE fiber takes over
+           * the loop (this one retires), or the job waits for one. */
+          fj__fiber *to = fj__worker_target_for(w, &it, prio);
+          if (to)
+            fj__switch_to(w, self, to, FJ__LEAVE_RETIRE, NULL);
+          fj__defer_for_stack(w, &it, prio);
+          continue;
+        }
         w = fj__run_job(w, self, &it, prio);
         fj__job_finished(w, it.counter);
+        /* On an attached thread, back to its wait after every job. */
+        if (__builtin_expect(w->is_slot, 0))
+          fj__switch_to(w, self, &w->thread_fiber, FJ__LEAVE_RETIRE, NULL);
         continue;
       }
       /* A ready fiber: this loop fiber holds no job, so it retires and the
@@ -88,6 +142,8 @@ static void fj__loop(fj__worker *w, fj__fiber *self) {
       fj__switch_to(w, self, fj__item_fiber(&it), FJ__LEAVE_RETIRE, NULL);
     }
     fj__flush_finished(w); /* nothing to run: no more holding back */
+    if (w->is_slot) /* an attached thread sleeps in its wait, not here */
+      fj__switch_to(w, self, &w->thread_fiber, FJ__LEAVE_RETIRE, NULL);
     if (fj__load_acquire(&w->sys->exiting)) /* acquire: pairs with destroy */
       break;
     fj__store_relaxed(&w->activity, FJ__WORKER_IDLE); /* relaxed: for dumps only */
@@ -105,7 +161,8 @@ void *fj__worker_main(void *arg) {
   int alt = fj__stack_guard_thread_enter();
   fj__fiber_init_thread(&w->thread_fiber);
   w->current = &w->thread_fiber;
-  fj__fiber *first = w->sys->cfg.enable_yielding ? fj__worker_blank_fiber(w) : NULL;
+  fj__fiber *first =
+      w->sys->cfg.enable_yielding ? fj__worker_blank_fiber(w, FJ_STACK_SMALL) : NULL;
   if (first)
     fj__switch_to(w, &w->thread_fiber, first, FJ__LEAVE_NONE, NULL);
   else
@@ -116,4 +173,28 @@ void *fj__worker_main(void *arg) {
     fj__stack_guard_thread_leave();
   fj__tls_worker = NULL;
   return NULL;
+}
+
+/* ---- attached threads -------------------------------------------------- */
+
+bool fj__slot_pump_once(fj__worker *w) {
+  FJ__ASSERT(w->is_slot && w->current == &w->thread_fiber);
+  fj__item it;
+  unsigned prio;
+  fj__flush_finished(w);
+  if (!fj__pick(w, &it, &prio, FJ__PICK_ANY, FJ_PRIORITY_LOW))
+    return false;
+  fj__fiber *to = w->sys->cfg.enable_yielding ? fj__worker_target_for(w, &it, prio) : NULL;
+  if (to) {
+    /* The fiber runs the job (or resumes) and its loop switches back here
+     * when the job ends, parks, or nothing is left (see fj__loop). */
+    fj__switch_to(w, &w->thread_fiber, to, FJ__LEAVE_NONE, NULL);
+    return true;
+  }
+  FJ__ASSERT(it.fn != NULL); /* a ready fiber is its own target */
+  /* No fibers (enable_yielding = 0, or none can be had): run the job on the
+   * thread's own stack, where its waits run other work inline. */
+  w = fj__run_job(w, NULL, &it, prio);
+  fj__finish_now(w, it.counter);
+  return true;
 }

@@ -143,6 +143,11 @@ int fj__fault_handler_install(fj__fault_fn fn);
 int fj__altstack_enter(void);
 void fj__altstack_leave(void);
 
+/* The name of the exported symbol at addr (a job's function), or NULL when
+ * the loader does not know one.  Only called on the way to an abort from
+ * the fault handler: it reads the loader's tables without locking. */
+const char *fj__symbol_name(const void *addr);
+
 /* Writes to standard error without stdio (async-signal-safe). */
 void fj__write_stderr(const char *msg, size_t n);
 

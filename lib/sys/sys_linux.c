@@ -6,6 +6,7 @@
  */
 #include "sys.h"
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <linux/futex.h>
 #include <pthread.h>
@@ -318,4 +319,11 @@ void fj__signal_unwatch(int signo) {
   if (--fj__watched[signo].users == 0)
     sigaction(signo, &fj__watched[signo].previous, NULL);
   pthread_mutex_unlock(&fj__signal_lock);
+}
+
+const char *fj__symbol_name(const void *addr) {
+  Dl_info info;
+  if (addr && dladdr(addr, &info) && info.dli_sname && info.dli_saddr == addr)
+    return info.dli_sname;
+  return NULL;
 }
