@@ -53,15 +53,21 @@ static inline long test_scaled(long n) {
   return n / div > 0 ? n / div : 1;
 }
 
-static inline fj_system *test_system(unsigned workers, int yielding) {
+/* A system with attach slots (worker indices workers..workers+slots-1). */
+static inline fj_system *test_system_slots(unsigned workers, int yielding, unsigned slots) {
   fj_config cfg;
   fj_config_init(&cfg);
   cfg.num_workers = workers;
   cfg.enable_yielding = yielding;
+  cfg.attach_slots = slots;
   fj_system *sys = NULL;
   CHECK_OK(fj_system_create(&cfg, &sys));
   CHECK(sys != NULL);
   return sys;
+}
+
+static inline fj_system *test_system(unsigned workers, int yielding) {
+  return test_system_slots(workers, yielding, 0);
 }
 
 static inline fj_counter *test_counter(fj_system *sys) {
