@@ -21,12 +21,20 @@ typedef enum fj_priority { FJ_PRIORITY_HIGH, FJ_PRIORITY_NORMAL, FJ_PRIORITY_LOW
 typedef struct fj_config {
   size_t struct_size; unsigned num_workers; size_t stack_size;
   unsigned max_pooled_fibers; int enable_yielding;
+  size_t large_stack_size; unsigned attach_slots; size_t max_fibers; uint32_t aging_us;
   uint32_t stall_report_ms; int dump_signal; ...;
 } fj_config;
 typedef struct fj_stats {
   uint64_t jobs_run, jobs_stolen, yields, waits_suspended, fibers_created,
-           fibers_live, fibers_pooled, stack_high_water, stack_high_water_large; ...;
+           fibers_live, fibers_pooled, stack_high_water, stack_high_water_large;
+  uint64_t fibers_large_created, fibers_large_live, fibers_large_pooled, fibers_peak,
+           fiber_unavailable, aged_picks, pinned_run; ...;
 } fj_stats;
+typedef enum fj_stack_class { FJ_STACK_SMALL, FJ_STACK_LARGE, ... } fj_stack_class;
+typedef struct fj_run_opts {
+  size_t struct_size; fj_priority priority; fj_counter *counter; fj_stack_class stack;
+  int worker; const char *name; ...;
+} fj_run_opts;
 
 #define FJ_OK ...
 #define FJ_EINVAL ...
@@ -43,6 +51,10 @@ typedef struct fj_stats {
 #define FJ_EDEADLK ...
 #define FJ_ESTATE ...
 #define FJ_EIO ...
+#define FJ_EBUSY ...
+#define FJ_EWORKER ...
+#define FJ_ENOTATTACHED ...
+#define FJ_ANY_WORKER ...
 #define FJ_VERSION_MAJOR ...
 #define FJ_VERSION_MINOR ...
 #define FJ_VERSION_PATCH ...
@@ -71,6 +83,9 @@ fj_priority fj_ctx_priority(const fj_ctx *ctx);
 fj_system *fj_ctx_system(const fj_ctx *ctx);
 fj_ctx *fj_current_ctx(void);
 int fj_ctx_set_name(fj_ctx *ctx, const char *name);
+void fj_run_opts_init(fj_run_opts *opts);
+int fj_ctx_submit(fj_ctx *ctx, const fj_job *jobs, size_t n, const fj_run_opts *opts);
+const char *fj_ctx_name(const fj_ctx *ctx);
 int fj_trace_start(fj_system *sys, size_t max_events);
 int fj_trace_stop(fj_system *sys, const char *json_path);
 
@@ -89,6 +104,10 @@ int fjpy_sys_run(fjpy_sys *g, fj_job_fn fn, void *arg, fj_priority prio, fj_coun
                  int *submitted);
 int fjpy_sys_run_jobs(fjpy_sys *g, const fj_job *jobs, size_t n, fj_priority prio,
                       fj_counter *c, int *submitted);
+int fjpy_sys_submit(fjpy_sys *g, const fj_job *jobs, size_t n, const fj_run_opts *opts,
+                    int *submitted);
+int fjpy_sys_attach(fjpy_sys *g, unsigned *worker_index);
+int fjpy_sys_detach(fjpy_sys *g);
 int fjpy_sys_counter_create(fjpy_sys *g, fj_counter **out);
 int fjpy_sys_wait_timeout(fjpy_sys *g, fj_counter *c, uint64_t timeout_ns);
 int fjpy_sys_stats(fjpy_sys *g, fj_stats *out);

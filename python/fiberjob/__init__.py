@@ -53,6 +53,7 @@ for _lib in sorted(_glob.glob(_os.path.join(
     break
 
 from .errors import (  # noqa: F401
+    BusyError,
     ConfigError,
     CounterOverflowError,
     DeadlockError,
@@ -61,6 +62,7 @@ from .errors import (  # noqa: F401
     InJobError,
     InvalidArgumentError,
     JobError,
+    NotAttachedError,
     NotInJobError,
     OutOfMemoryError,
     PriorityError,
@@ -68,6 +70,7 @@ from .errors import (  # noqa: F401
     StateError,
     ThreadStartError,
     WaitTimeoutError,
+    WorkerIndexError,
     WrongSystemError,
     WriteError,
     error_for_code,
@@ -82,6 +85,7 @@ from .executor import FiberExecutor  # noqa: F401
 from . import native  # noqa: F401
 
 __all__ = [
+    "BusyError", "NotAttachedError", "WorkerIndexError",
     "ConfigError", "Counter", "CounterOverflowError", "Ctx", "DeadlockError", "FiberExecutor",
     "FiberJobError", "ForkedSystemError", "InJobError", "InvalidArgumentError", "JobError",
     "JobFuture", "JobSystem", "NotInJobError",

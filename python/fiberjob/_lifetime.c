@@ -241,6 +241,33 @@ int fjpy_sys_run_jobs(fjpy_sys *g, const fj_job *jobs, size_t n, fj_priority pri
   return r;
 }
 
+int fjpy_sys_submit(fjpy_sys *g, const fj_job *jobs, size_t n, const fj_run_opts *opts,
+                    int *submitted) {
+  int counted, r = fjpy__enter(g, &counted);
+  if (r == FJ_OK)
+    r = fj_submit(fjpy__sys(g), jobs, n, opts);
+  fjpy__leave(g, counted);
+  if (submitted)
+    *submitted = r;
+  return r;
+}
+
+int fjpy_sys_attach(fjpy_sys *g, unsigned *worker_index) {
+  int counted, r = fjpy__enter(g, &counted);
+  if (r == FJ_OK)
+    r = fj_thread_attach(fjpy__sys(g), worker_index);
+  fjpy__leave(g, counted);
+  return r;
+}
+
+int fjpy_sys_detach(fjpy_sys *g) {
+  int counted, r = fjpy__enter(g, &counted);
+  if (r == FJ_OK)
+    r = fj_thread_detach(fjpy__sys(g));
+  fjpy__leave(g, counted);
+  return r;
+}
+
 int fjpy_sys_counter_create(fjpy_sys *g, fj_counter **out) {
   int counted, r = fjpy__enter(g, &counted);
   if (r == FJ_OK)

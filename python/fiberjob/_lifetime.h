@@ -73,6 +73,10 @@ int fjpy_sys_run(fjpy_sys *g, fj_job_fn fn, void *arg, fj_priority prio, fj_coun
                  int *submitted);
 int fjpy_sys_run_jobs(fjpy_sys *g, const fj_job *jobs, size_t n, fj_priority prio,
                       fj_counter *c, int *submitted);
+int fjpy_sys_submit(fjpy_sys *g, const fj_job *jobs, size_t n, const fj_run_opts *opts,
+                    int *submitted);
+int fjpy_sys_attach(fjpy_sys *g, unsigned *worker_index);
+int fjpy_sys_detach(fjpy_sys *g);
 int fjpy_sys_counter_create(fjpy_sys *g, fj_counter **out);
 int fjpy_sys_wait_timeout(fjpy_sys *g, fj_counter *c, uint64_t timeout_ns);
 int fjpy_sys_stats(fjpy_sys *g, fj_stats *out);

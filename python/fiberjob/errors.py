@@ -123,11 +123,26 @@ class WriteError(FiberJobError, OSError):
     code = lib.FJ_EIO
 
 
+class BusyError(FiberJobError, RuntimeError):
+    """FJ_EBUSY: no attach slot is free, or this thread is already attached."""
+    code = lib.FJ_EBUSY
+
+
+class WorkerIndexError(FiberJobError, ValueError):
+    """FJ_EWORKER: worker= is out of range (at or beyond workers + attach_slots)."""
+    code = lib.FJ_EWORKER
+
+
+class NotAttachedError(FiberJobError, RuntimeError):
+    """FJ_ENOTATTACHED: the calling thread is not attached to this JobSystem."""
+    code = lib.FJ_ENOTATTACHED
+
+
 _ERRORS = {cls.code: cls for cls in (
     InvalidArgumentError, PriorityError, ConfigError, OutOfMemoryError, ShutdownError,
     WaitTimeoutError, CounterOverflowError, WrongSystemError, InJobError,
     ThreadStartError, NotInJobError, DeadlockError, ForkedSystemError, StateError,
-    WriteError)}
+    WriteError, BusyError, WorkerIndexError, NotAttachedError)}
 
 
 def error_for_code(code: int, detail: Optional[str] = None) -> FiberJobError:

@@ -91,6 +91,13 @@ class Ctx:
         return ptr
 
     @property
+    def name(self) -> Optional[str]:
+        """The job's name: ``name=`` from its submission, else its function's
+        qualified name."""
+        cname = lib.fj_ctx_name(self._live())
+        return None if cname == ffi.NULL else ffi.string(cname).decode("utf-8", "replace")
+
+    @property
     def worker(self) -> int:
         """Index of the worker running the job now (may change after a yield)."""
         return lib.fj_ctx_worker(self._live())
@@ -107,17 +114,23 @@ class Ctx:
         return self._system
 
     def spawn(self, fn: Callable[..., Any], *args: Any, priority: PriorityLike = Priority.NORMAL,
-              counter: Optional[Counter] = None) -> Optional[Counter]:
+              counter: Optional[Counter] = None, stack: Optional[str] = None,
+              worker: Optional[int] = None, name: Optional[str] = None) -> Optional[Counter]:
         """Spawns fn(ctx, *args) (or a NativeTask) on this worker's queue.
-        counter=None: fire and forget (errors surface at close())."""
+        counter=None: fire and forget (errors surface at close()).
+        stack, worker and name as for JobSystem.run (a pinned job goes to
+        its worker's queue instead)."""
         ptr = self._live()
-        return self._system._submit(ptr, [(fn, args)], priority, counter, True, True)
+        return self._system._submit(ptr, [(fn, args)], priority, counter, True, True,
+                                    opts=(stack, worker, name))
 
     def spawn_many(self, jobs: Iterable[Any], priority: PriorityLike = Priority.NORMAL,
-                   counter: Optional[Counter] = None) -> Optional[Counter]:
+                   counter: Optional[Counter] = None, stack: Optional[str] = None,
+                   worker: Optional[int] = None, name: Optional[str] = None) -> Optional[Counter]:
         """As spawn for a list of (fn, args) pairs or NativeTasks."""
         ptr = self._live()
-        return self._system._submit(ptr, jobs, priority, counter, True, False)
+        return self._system._submit(ptr, jobs, priority, counter, True, False,
+                                    opts=(stack, worker, name))
 
     def submit(self, fn: Callable[..., Any], *args: Any, priority: PriorityLike = Priority.NORMAL,
                counter: Optional[Counter] = None) -> concurrent.futures.Future:
@@ -164,19 +177,24 @@ def _step_failed(exctype, value, tb) -> None:
     traceback.print_exception(exctype, value, tb)
 
 
-#: qualified function name -> its C string, for fj_ctx_set_name.  Kept for
-#: the life of the process: the library keeps the pointer (dumps, traces),
-#: and there is one entry per distinct job function.
+#: job name -> its C string, for fj_ctx_set_name and fj_run_opts.name.
+#: Kept for the life of the process: the library keeps the pointer (dumps,
+#: traces), and there is one entry per distinct job function or name= (use
+#: a few fixed names, not one per job).
 _names: Dict[str, Any] = {}
+
+
+def c_name(name: str) -> Any:
+    """name as a C string that lives as long as the process."""
+    c = _names.get(name)
+    if c is None:
+        c = _names.setdefault(name, ffi.new("char[]", name.encode("utf-8", "replace")))
+    return c
 
 
 def job_name(fn: Callable[..., Any]) -> Any:
     """The C string dumps and traces show for a job running fn."""
-    name = getattr(fn, "__qualname__", None) or getattr(fn, "__name__", None) or repr(fn)
-    c = _names.get(name)
-    if c is None:
-        c = _names[name] = ffi.new("char[]", name.encode("utf-8", "replace"))
-    return c
+    return c_name(getattr(fn, "__qualname__", None) or getattr(fn, "__name__", None) or repr(fn))
 
 
 @ffi.def_extern(onerror=_step_failed)
@@ -185,7 +203,8 @@ def fjpy_step(ctx_ptr, job_id, status, wait_out):
     gen = job.gen
     try:
         if gen is None:
-            lib.fj_ctx_set_name(ctx_ptr, job_name(job.fn))
+            if lib.fj_ctx_name(ctx_ptr) == ffi.NULL:  # keep a name= given at submission
+                lib.fj_ctx_set_name(ctx_ptr, job_name(job.fn))
             sink = job.sink
             if sink is not None and not sink.set_running_or_notify_cancel():
                 return _skip_cancelled(job_id, job)

@@ -24,7 +24,7 @@ from .counter import Counter, bury_ready, graveyard_size
 from .errors import (ConfigError, InJobError, InvalidArgumentError, JobError, ShutdownError,
                      check)
 from .futures import JobFuture, new_table
-from .jobs import PY_JOB, Job, is_async, job_ids, jobs as _jobs
+from .jobs import PY_JOB, Job, c_name, is_async, job_ids, jobs as _jobs
 from .lifetime import CLOSING as _CLOSING, DOWN as _DOWN, FORKED as _FORKED, OPEN as _OPEN
 from .lifetime import wait_down as _wait_down
 from .native import NativeTask
@@ -61,6 +61,44 @@ class Stats:
     fibers_pooled: int
     stack_high_water: int = 0        #: deepest use of a fiber stack seen, bytes
     stack_high_water_large: int = 0  #: the same for large-stack fibers
+    fibers_large_created: int = 0    #: large-stack fibers mapped (part of fibers_created)
+    fibers_large_live: int = 0       #: now: large-stack fibers mapped
+    fibers_large_pooled: int = 0     #: now: idle large-stack fibers
+    fibers_peak: int = 0             #: most fibers live at once (never above max_fibers)
+    fiber_unavailable: int = 0       #: times no fiber could be had (budget or mapping)
+    aged_picks: int = 0              #: jobs picked ahead of higher priorities by aging
+    pinned_run: int = 0              #: jobs and resumes taken from pinned queues
+
+
+_STACKS = {"small": lib.FJ_STACK_SMALL, "large": lib.FJ_STACK_LARGE}
+
+
+def run_opts(priority: int, cptr: Any, stack: Optional[str], worker: Optional[int],
+             name: Optional[str]) -> Optional[Any]:
+    """An fj_run_opts for the keyword options, or None when none is set."""
+    if stack is None and worker is None and name is None:
+        return None
+    o = ffi.new("fj_run_opts *")
+    lib.fj_run_opts_init(o)
+    o.priority = priority
+    o.counter = cptr
+    if stack is not None:
+        if stack not in _STACKS:
+            raise ValueError("stack must be 'small' or 'large', not %r" % (stack,))
+        o.stack = _STACKS[stack]
+    if worker is not None:
+        if not isinstance(worker, int) or isinstance(worker, bool):
+            raise TypeError("worker must be an int or None, not %r" % (worker,))
+        if not -(2 ** 31) <= worker < 2 ** 31:
+            check(lib.FJ_EWORKER, "worker=%r" % (worker,))
+        o.worker = worker
+    if name is not None:
+        if not isinstance(name, str):
+            raise TypeError("name must be a str or None, not %r" % (name,))
+        if "\0" in name:
+            raise ValueError("name must not contain NUL characters")
+        o.name = c_name(name)
+    return o
 
 
 #: Systems not yet closed; the atexit hook closes them.
@@ -103,7 +141,9 @@ class JobSystem:
 
     def __init__(self, workers: Optional[int] = None, stack_size: Optional[int] = None,
                  max_pooled_fibers: Optional[int] = None, enable_yielding: bool = True,
-                 stall_report_ms: Optional[int] = None, dump_signal: Optional[int] = None) -> None:
+                 stall_report_ms: Optional[int] = None, dump_signal: Optional[int] = None,
+                 large_stack_size: Optional[int] = None, attach_slots: Optional[int] = None,
+                 max_fibers: Optional[int] = None, aging_us: Optional[int] = None) -> None:
         cfg = ffi.new("fj_config *")
         lib.fj_config_init(cfg)
         if stack_size is None:
@@ -123,6 +163,16 @@ class JobSystem:
                 raise ConfigError(detail="max_pooled_fibers=%r" % (max_pooled_fibers,))
             cfg.max_pooled_fibers = max_pooled_fibers
         cfg.enable_yielding = 1 if enable_yielding else 0
+        # Scheduling controls (see README "Scheduling controls").
+        for name, v, limit in (("large_stack_size", large_stack_size, 2 ** 63),
+                               ("attach_slots", attach_slots, 2 ** 32),
+                               ("max_fibers", max_fibers, 2 ** 63),
+                               ("aging_us", aging_us, 2 ** 32)):
+            if v is None:
+                continue
+            if not isinstance(v, int) or isinstance(v, bool) or v < 0 or v >= limit:
+                raise ConfigError(detail="%s=%r" % (name, v))
+            setattr(cfg, name, v)
         # Debugging: a stall/deadlock report to stderr after stall_report_ms
         # without progress; the dump to stderr on dump_signal (e.g.
         # signal.SIGQUIT).  See "Debugging fibers" in the README.
@@ -239,7 +289,28 @@ class JobSystem:
         check(lib.fjpy_sys_stats(self._g, out))
         return Stats(out.jobs_run, out.jobs_stolen, out.yields, out.waits_suspended,
                      out.fibers_created, out.fibers_live, out.fibers_pooled,
-                     out.stack_high_water, out.stack_high_water_large)
+                     out.stack_high_water, out.stack_high_water_large,
+                     out.fibers_large_created, out.fibers_large_live, out.fibers_large_pooled,
+                     out.fibers_peak, out.fiber_unavailable, out.aged_picks, out.pinned_run)
+
+    # -- attached threads --
+    @contextlib.contextmanager
+    def attach(self) -> Iterator[int]:
+        """Attaches the calling thread (one of ``attach_slots``) for the
+        ``with`` block and yields its worker index.  Inside the block, waits
+        on this thread (Counter.wait) run jobs pinned to that index
+        (``run(..., worker=index)``) and other ready work instead of just
+        sleeping.  Raises BusyError when no slot is free or the thread is
+        already attached.  Close the JobSystem only after the block (from
+        another thread, closing while a thread is attached aborts)."""
+        out = ffi.new("unsigned *")
+        check(lib.fjpy_sys_attach(self._g, out))
+        try:
+            yield out[0]
+        finally:
+            r = lib.fjpy_sys_detach(self._g)
+            if r != lib.FJ_OK and r != lib.FJ_ENOTATTACHED:  # closed meanwhile: detached
+                check(r)
 
     # -- debugging --
     def dump(self) -> str:
@@ -276,18 +347,28 @@ class JobSystem:
         return Counter(self, out[0])
 
     def run(self, fn: Callable[..., Any], *args: Any, priority: PriorityLike = Priority.NORMAL,
-            counter: Optional[Counter] = None) -> Counter:
+            counter: Optional[Counter] = None, stack: Optional[str] = None,
+            worker: Optional[int] = None, name: Optional[str] = None) -> Counter:
         """Submits fn(ctx, *args) — or a fiberjob.native task — and returns the
-        counter tracking it (a new one when counter is None)."""
+        counter tracking it (a new one when counter is None).
+
+        ``stack="large"`` runs it on a large_stack_size fiber; ``worker=i``
+        pins it to worker index i (it starts and resumes only there; an
+        attach slot's jobs run when a thread attached there waits);
+        ``name`` labels it in messages, dumps and traces."""
         return self._submit(self._g, [(fn, args)], priority,
-                            counter if counter is not None else self.counter(), False, True)
+                            counter if counter is not None else self.counter(), False, True,
+                            opts=(stack, worker, name))
 
     def run_many(self, jobs: Iterable[Any], priority: PriorityLike = Priority.NORMAL,
-                 counter: Optional[Counter] = None) -> Counter:
+                 counter: Optional[Counter] = None, stack: Optional[str] = None,
+                 worker: Optional[int] = None, name: Optional[str] = None) -> Counter:
         """Submits a list of (fn, args) pairs and/or native tasks in one call;
-        returns the counter tracking them (a new one when counter is None)."""
+        returns the counter tracking them (a new one when counter is None).
+        stack, worker and name apply to every job (see run)."""
         return self._submit(self._g, jobs, priority,
-                            counter if counter is not None else self.counter(), False, False)
+                            counter if counter is not None else self.counter(), False, False,
+                            opts=(stack, worker, name))
 
     def submit(self, fn: Callable[..., Any], *args: Any, priority: PriorityLike = Priority.NORMAL,
                counter: Optional[Counter] = None) -> concurrent.futures.Future:
@@ -330,12 +411,13 @@ class JobSystem:
 
     def _submit(self, target, jobs, priority, counter, via_ctx, single,
                 sinks: Optional[Sequence[Any]] = None, kwargs: Optional[dict] = None,
-                noctx: bool = False):
+                noctx: bool = False, opts: Tuple[Any, Any, Any] = (None, None, None)):
         """target is the guard (from run/run_many/submit) or a running job's
         ctx pointer (via_ctx, from ctx.spawn/spawn_many/submit); single: jobs
         has one item, submitted with fj_run / fj_ctx_spawn.  sinks, if given,
         holds one result sink per job (see fiberjob.futures); kwargs and
-        noctx apply to every Python job of the call."""
+        noctx apply to every Python job of the call.  opts: (stack, worker,
+        name); with any set the jobs go through fj_submit / fj_ctx_submit."""
         p = priority_value(priority)
         if counter is not None:
             if type(counter) is not Counter:
@@ -354,6 +436,9 @@ class JobSystem:
                         counter._errors = []
         else:
             cptr = _NULL
+        ropts = run_opts(p, cptr, *opts)
+        if ropts is not None:
+            single = False  # fj_submit / fj_ctx_submit take an array
         jobs = list(jobs)
         n = len(jobs)
         arr = None if single else ffi.new("fj_job[]", max(n, 1))
@@ -405,7 +490,10 @@ class JobSystem:
                 arr[i].arg = jarg
             if natives:
                 (counter._keep if counter is not None else self._keep).extend(natives)
-            if via_ctx:
+            if ropts is not None:
+                r = (lib.fj_ctx_submit(target, arr, n, ropts) if via_ctx
+                     else lib.fjpy_sys_submit(target, arr, n, ropts, status))
+            elif via_ctx:
                 if single:
                     r = lib.fj_ctx_spawn(target, jfn, jarg, p, cptr)
                 else:
