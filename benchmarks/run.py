@@ -719,6 +719,57 @@ def plot(results, out):
     plt.close(fig)
 
 
+# ---- a traced fork-join run, drawn as a timeline -------------------------
+
+TIMELINE_SCRIPT = r"""
+import sys, fiberjob
+def leaf(ctx, i):
+    s = 0
+    for k in range(2000):     # a little work, so the runs are visible
+        s += k
+    if i % 2:
+        yield                 # half the leaves yield once: arrows between runs
+    return s
+def node(ctx, depth):
+    c = ctx.counter()
+    for i in range(6):
+        if depth:
+            ctx.spawn(node, depth - 1, counter=c)
+        else:
+            ctx.spawn(leaf, i, counter=c)
+    yield c                   # the parent parks until its children are done
+with fiberjob.JobSystem(workers=2) as js:
+    js.run(node, 1).wait()    # warm-up: fibers mapped before the trace
+    with js.trace(sys.argv[1]):
+        js.run(node, 2).wait()
+"""
+
+
+def timeline(build, out):
+    """Traces a small fork-join run of the Python package (2 workers, 258
+    jobs) and draws it with python -m fiberjob.timeline.  Returns the report
+    lines, or [] when the package or matplotlib is missing."""
+    env = dict(os.environ, PYTHONPATH=os.path.join(build, "python"))
+    trace = os.path.join(out, "forkjoin_trace.json")
+    png = os.path.join(out, "timeline_forkjoin.png")
+    try:
+        subprocess.run(["/usr/bin/python3", "-c", TIMELINE_SCRIPT, trace], env=env, check=True,
+                       timeout=120, capture_output=True)
+        subprocess.run(["/usr/bin/python3", "-m", "fiberjob.timeline", trace, "-o", png,
+                        "--title", "fork-join (depth 2, fan-out 6) on 2 workers"],
+                       env=env, check=True, timeout=120, capture_output=True)
+    except (OSError, subprocess.SubprocessError) as e:
+        print("run.py: no timeline (%s)" % e, file=sys.stderr)
+        return []
+    return ["", "## Timeline of a fork-join run", "",
+            "A traced fork-join run of the Python package (`js.trace`, 2 workers, depth 2, "
+            "fan-out 6; half the leaves yield once), drawn by `python -m fiberjob.timeline "
+            "forkjoin_trace.json -o timeline_forkjoin.png`: one row per worker, a bar per run "
+            "of a job, marks for steals, parks and wake-ups, grey lines joining a job's runs "
+            "across a yield or wait.  `forkjoin_trace.json` opens in Perfetto's UI.", "",
+            "![fork-join timeline](timeline_forkjoin.png)"]
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--build", default="build-bench")
@@ -755,6 +806,11 @@ def main():
                                for t in tgts]}, f, indent=1)
     text = write_report(results, a.out, rounds, elapsed, steal, steal_all, tgts)
     plot(results, a.out)
+    extra = timeline(a.build, a.out)
+    if extra:
+        with open(os.path.join(a.out, "report.md"), "a") as f:
+            f.write("\n".join(extra) + "\n")
+        text += "\n".join(extra) + "\n"
     print()
     print(text)
     missed = [t for t in tgts if not t[3]]

@@ -3,7 +3,7 @@
  * debug_state.h — the per-system state of the debugging tools: threads
  * blocked in fj_wait (for dumps and the wait graph), the monitor thread
  * (stall reports, dump signal) and the trace recorder.  None of it is read
- * by the scheduler except `tracing`, one predictable branch per event.
+ * by the scheduler (trace hooks test a flag in each worker, see trace.h).
  */
 #ifndef FJ_DEBUG_STATE_H
 #define FJ_DEBUG_STATE_H

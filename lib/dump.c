@@ -5,8 +5,8 @@
  * The snapshot is taken in one pass under the fiber registry lock, which
  * keeps every fiber mapped while its state, job and stack are read; the
  * printing happens afterwards.  Reads race with the workers on purpose (a
- * dump must not stop the system): a fiber whose `suspends` count changed
- * while it was read is marked as such, and the unwinder reads only inside
+ * dump must not stop the system): a fiber whose state or saved context
+ * changed while it was read is marked as such, and the unwinder reads only inside
  * the fiber's stack, so a torn read shows odd frames, never a fault.
  */
 #include "dump.h"
@@ -134,8 +134,8 @@ FJ__RACY_READER static fj__job_snap *fj__snap_chain(fj__snapshot *s, const fj_ct
 
 FJ__RACY_READER static void fj__snap_fiber(fj__snapshot *s, fj_system *sys, const fj__fiber *f,
                            uint64_t now) {
-  uint32_t before = fj__load_relaxed(&((fj__fiber *)f)->dbg.suspends);
   unsigned state = fj__load_relaxed(&((fj__fiber *)f)->dbg.state);
+  fj__fctx saved = f->ctx;
   const fj__worker *w = f->worker;
   const fj_ctx *ctx = f->job_ctx;
   if (state == FJ__VIEW_IDLE || state == FJ__VIEW_RUNNING || !w || w->sys != sys || !ctx)
@@ -153,7 +153,7 @@ FJ__RACY_READER static void fj__snap_fiber(fj__snapshot *s, fj_system *sys, cons
   j->stack_size = (size_t)((const char *)f - f->stack.lo);
   j->stack_resident = fj__resident_bytes(f->stack.lo, j->stack_size);
   fj__snap_frames(s, j, count, f);
-  bool torn = fj__load_relaxed(&((fj__fiber *)f)->dbg.suspends) != before;
+  bool torn = fj__load_relaxed(&((fj__fiber *)f)->dbg.state) != state || f->ctx != saved;
   for (size_t k = 0; k < count; k++) {
     j[k].fiber = f;
     j[k].suspended_ms = suspended_ms;

@@ -54,7 +54,7 @@ bool fj__steal(fj__worker *w, fj__item *out, unsigned *prio) {
       while (fj__deque_size_hint(&v->deque[p]) > 0) {
         if (fj__deque_steal(&v->deque[p], out)) {
           fj__stat_add(&w->stolen, 1);
-          FJ__TRACE(sys, fj__trace_steal(w, v->index));
+          FJ__TRACE(w, fj__trace_steal(w, v->index));
           *prio = p;
           if (fj__deque_size_hint(&v->deque[p]) > 0)
             fj__notify(sys, 1, false); /* more to take: wake another thief */

@@ -36,10 +36,10 @@ fj__worker *fj__run_job(fj__worker *w, fj__fiber *self, const fj__item *it, unsi
   }
   ctx.outer = self ? outer_fiber_ctx : outer;
   w->cur_ctx = &ctx;
-  FJ__TRACE(w->sys, fj__trace_run_begin(w, &ctx, false));
+  FJ__TRACE(w, fj__trace_run_begin(w, &ctx, false));
   it->fn(&ctx, it->arg);
   w = ctx.worker;
-  FJ__TRACE(w->sys, fj__trace_run_end(w, &ctx, FJ__TRACE_FINISHED, NULL));
+  FJ__TRACE(w, fj__trace_run_end(w, &ctx, FJ__TRACE_FINISHED, NULL));
   if (self) {
     self->job_ctx = outer_fiber_ctx;
     self->prio = outer_prio;

@@ -53,7 +53,7 @@ static inline void fj__settle(fj__worker *w, fj_counter *c, size_t n_jobs) {
     fj__fiber *f = n->fiber; /* read both before the fiber can run: */
     n = n->next;             /* the node lives on its stack */
     fj__fiber_debug_set(&f->dbg, FJ__VIEW_WOKEN);
-    FJ__TRACE(w->sys, fj__trace_wake(w, f, c));
+    FJ__TRACE(w, fj__trace_wake(w, f, c));
     fj__ready_fiber(w, f);
   }
 }

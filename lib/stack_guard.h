@@ -26,6 +26,7 @@ typedef bool (*fj__running_job_fn)(fj_job_fn *fn, const char **name);
  * FJ_OK or the OS layer's error. */
 int fj__stack_guard_install(fj__running_fiber_fn running, fj__running_job_fn job);
 
+
 /* Per worker thread: an alternate signal stack, since the overflowing stack
  * cannot host the handler.  FJ_OK or FJ_ENOMEM.  Threads: the worker. */
 int fj__stack_guard_thread_enter(void);

@@ -159,8 +159,11 @@ int fj__trace_start(fj_system *sys, size_t max_events) {
   t->nbufs = n;
   t->t0 = fj__now_ns();
   sys->dbg.trace = t;
-  /* release: workers that see tracing == 1 see the buffers. */
+  /* seq_cst: workers that see tracing == 1 (in fj__trace_slot) see the
+   * buffers; the per-worker flags only make them look. */
   fj__store_seq_cst(&sys->dbg.tracing, 1);
+  for (unsigned i = 0; i < n; i++)
+    fj__store_relaxed(&sys->workers[i].trace_on, true);
   fj__spin_unlock(&sys->dbg.trace_lock);
   return FJ_OK;
 }
@@ -229,8 +232,9 @@ static void fj__write_worker(FILE *out, const struct fj__trace *t, unsigned w,
       if (depth >= 64)
         break;
       const fj__trace_event *s = &b->ev[open[depth]];
-      /* The end's name: a job may name itself after it started. */
-      fj__event_name(bt, e->name ? e : s, name, sizeof name);
+      /* The end's name and function: a job may name itself after it
+       * started, and a job with run options starts in a trampoline. */
+      fj__event_name(bt, e, name, sizeof name);
       fputs(",\n{\"ph\":\"X\",\"cat\":\"job\",\"name\":", out);
       fj__json_string(out, name);
       fprintf(out, ",\"pid\":1,\"tid\":%u,\"ts\":%.3f,\"dur\":%.3f,\"args\":{\"job\":\"%" PRIx64
@@ -299,6 +303,8 @@ int fj__trace_stop(fj_system *sys, const char *json_path) {
   }
   /* seq_cst: pairs with the busy/tracing pair in fj__trace_slot. */
   fj__store_seq_cst(&sys->dbg.tracing, 0);
+  for (unsigned i = 0; i < t->nbufs; i++)
+    fj__store_relaxed(&sys->workers[i].trace_on, false);
   for (unsigned i = 0; i < t->nbufs; i++)
     while (fj__load_seq_cst(&sys->workers[i].trace_busy))
       fj__cpu_relax();

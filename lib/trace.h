@@ -4,8 +4,9 @@
  * writing it as Chrome Trace Event JSON for Perfetto or chrome://tracing.
  *
  * Each worker appends to its own buffer, so recording takes no lock.  When
- * no trace runs, every hook is one relaxed load and a branch predicted not
- * taken (FJ__TRACE); the recording functions are out of line.
+ * no trace runs, every hook is one relaxed load of a flag in the worker's
+ * own struct and a branch predicted not taken (FJ__TRACE); the recording
+ * functions are out of line.
  */
 #ifndef FJ_TRACE_H
 #define FJ_TRACE_H
@@ -21,9 +22,12 @@ enum fj__trace_end {
   FJ__TRACE_PARKED,   /* it waits on a counter */
 };
 
-#define FJ__TRACE(sys, call)                                                   \
+/* w: the worker recording.  relaxed: a stale flag only means an event
+ * more or less at the trace's edges; fj__trace_slot re-checks with the
+ * protocol described in trace.c. */
+#define FJ__TRACE(w, call)                                                     \
   do {                                                                         \
-    if (__builtin_expect(fj__load_relaxed(&(sys)->dbg.tracing), 0))            \
+    if (__builtin_expect(fj__load_relaxed(&(w)->trace_on), 0))                 \
       call;                                                                    \
   } while (0)
 

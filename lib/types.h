@@ -85,6 +85,7 @@ typedef struct fj__worker {
   _Atomic uint32_t bell;
   bool slot_altstack; /* owner only: the attached thread got an altstack */
   bool turn_yield;        /* next pick favours the yield queue (fairness) */
+  _Atomic bool trace_on;  /* a trace records (set by trace.c; read by FJ__TRACE) */
   bool stuck_low_first;   /* next fj__pick_for_stuck_wait looks LOW first */
   uint32_t rng;           /* victim choice */
   fj__item *take_buf;     /* scratch for taking from the inject queues */

@@ -82,9 +82,9 @@ __attribute__((noinline)) static int fj__yield_slow(fj_ctx *ctx, fj__worker *w,
       return FJ_OK;
   }
   fj__stat_add(&w->yields, 1);
-  FJ__TRACE(w->sys, fj__trace_run_end(w, ctx, FJ__TRACE_YIELDED, NULL));
+  FJ__TRACE(w, fj__trace_run_end(w, ctx, FJ__TRACE_YIELDED, NULL));
   fj__switch_to(w, self, to, FJ__LEAVE_YIELD, NULL);
-  FJ__TRACE(ctx->worker->sys, fj__trace_run_begin(ctx->worker, ctx, true));
+  FJ__TRACE(ctx->worker, fj__trace_run_begin(ctx->worker, ctx, true));
   return FJ_OK;
 }
 
@@ -109,9 +109,9 @@ int fj__yield(fj_ctx *ctx) {
     return FJ_OK; /* nothing else ready: carry on */
   w->turn_yield = false;
   fj__stat_add(&w->yields, 1);
-  FJ__TRACE(w->sys, fj__trace_run_end(w, ctx, FJ__TRACE_YIELDED, NULL));
+  FJ__TRACE(w, fj__trace_run_end(w, ctx, FJ__TRACE_YIELDED, NULL));
   fj__switch_yield(w, self, to);
-  FJ__TRACE(w->sys, fj__trace_run_begin(w, ctx, true)); /* resumed on w (see there) */
+  FJ__TRACE(w, fj__trace_run_begin(w, ctx, true)); /* resumed on w (see there) */
   return FJ_OK;
 }
 
@@ -166,9 +166,9 @@ static int fj__wait_running_jobs(fj_ctx *ctx, fj_counter *c) {
             stuck = false;
           }
           fj__stat_add(&w->yields, 1);
-          FJ__TRACE(w->sys, fj__trace_run_end(w, ctx, FJ__TRACE_YIELDED, NULL));
+          FJ__TRACE(w, fj__trace_run_end(w, ctx, FJ__TRACE_YIELDED, NULL));
           fj__switch_to(w, ctx->fiber, fj__item_fiber(&it), FJ__LEAVE_YIELD, NULL);
-          FJ__TRACE(ctx->worker->sys, fj__trace_run_begin(ctx->worker, ctx, true));
+          FJ__TRACE(ctx->worker, fj__trace_run_begin(ctx->worker, ctx, true));
           continue;
         }
         fj__unpick(w, &it, prio); /* a job: no room to run it here */
@@ -197,9 +197,9 @@ static int fj__wait_running_jobs(fj_ctx *ctx, fj_counter *c) {
     } else if (ctx->fiber) {
       /* A ready fiber (fallback mode only): let it run, come back later. */
       fj__stat_add(&w->yields, 1);
-      FJ__TRACE(w->sys, fj__trace_run_end(w, ctx, FJ__TRACE_YIELDED, NULL));
+      FJ__TRACE(w, fj__trace_run_end(w, ctx, FJ__TRACE_YIELDED, NULL));
       fj__switch_to(w, ctx->fiber, fj__item_fiber(&it), FJ__LEAVE_YIELD, NULL);
-      FJ__TRACE(ctx->worker->sys, fj__trace_run_begin(ctx->worker, ctx, true));
+      FJ__TRACE(ctx->worker, fj__trace_run_begin(ctx->worker, ctx, true));
     } else {
       fj__unpick(w, &it, prio); /* cannot happen without fibers */
     }
@@ -253,9 +253,9 @@ static int fj__wait_on(fj_ctx *ctx, fj_counter *c) {
   /* relaxed: for dumps only (fiber_debug.h). */
   fj__store_relaxed(&self->dbg.parked_on, c);
   fj__store_relaxed(&self->dbg.parked_ns, fj__now_coarse_ns());
-  FJ__TRACE(w->sys, fj__trace_run_end(w, ctx, FJ__TRACE_PARKED, c));
+  FJ__TRACE(w, fj__trace_run_end(w, ctx, FJ__TRACE_PARKED, c));
   fj__switch_to(w, self, to, FJ__LEAVE_WAIT, &node);
-  FJ__TRACE(ctx->worker->sys, fj__trace_run_begin(ctx->worker, ctx, true));
+  FJ__TRACE(ctx->worker, fj__trace_run_begin(ctx->worker, ctx, true));
   return FJ_OK;
 }
 

@@ -5,7 +5,8 @@
     python -m fiberjob.timeline out.json -o out.png [--title TEXT] [--arrows N]
 
 One row per worker; a bar per run of a job, coloured by job name (the most
-frequent names get a legend entry); marks for steals (^), parks (v) and
+frequent names get a legend entry; a job run inline inside another's wait is
+drawn on top of it, thinner); marks for steals (^), parks (v) and
 wake-ups (o); thin lines for the first N flow arrows joining a job's runs
 across a yield or wait.  Needs matplotlib (Debian: python3-matplotlib).
 """
@@ -13,9 +14,10 @@ import argparse
 import collections
 import json
 import sys
+from typing import Dict, List, Optional, Sequence
 
 
-def load(path):
+def load(path: str) -> tuple:
     """The trace's events, grouped: runs, instants, flows and worker names."""
     with open(path) as f:
         events = json.load(f)["traceEvents"]
@@ -28,7 +30,26 @@ def load(path):
     return runs, instants, flows, names
 
 
-def draw(path, out, title=None, max_arrows=300):
+def nesting(runs: List[dict]) -> Dict[int, int]:
+    """Depth of each run within its track: 0, or 1 + that of the run it
+    lies inside (a job run inline while another waits)."""
+    depth = {}
+    by_tid = collections.defaultdict(list)
+    for i, e in enumerate(runs):
+        by_tid[e["tid"]].append(i)
+    for idx in by_tid.values():
+        idx.sort(key=lambda i: (runs[i]["ts"], -runs[i]["dur"]))
+        open_ends = []
+        for i in idx:
+            start = runs[i]["ts"]
+            while open_ends and open_ends[-1] <= start:
+                open_ends.pop()
+            depth[i] = len(open_ends)
+            open_ends.append(start + runs[i]["dur"])
+    return depth
+
+
+def draw(path: str, out: str, title: Optional[str] = None, max_arrows: int = 300) -> int:
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -41,14 +62,20 @@ def draw(path, out, title=None, max_arrows=300):
     colour = {name: palette[i % len(palette)] for i, (name, _) in enumerate(by_name.most_common())}
 
     fig, ax = plt.subplots(figsize=(12, 1.0 + 0.7 * len(tids)))
-    for name, _ in by_name.most_common():
-        spans = collections.defaultdict(list)
-        for e in runs:
-            if e["name"] == name:
-                spans[e["tid"]].append((e["ts"] / 1000.0, max(e["dur"], 0.05) / 1000.0))
-        for tid, bars in spans.items():
-            ax.broken_barh(bars, (row[tid] - 0.35, 0.7), facecolors=colour[name],
-                           label=name if tid == next(iter(spans)) else None)
+    depth = nesting(runs)
+    labelled = set()
+    for d in sorted(set(depth.values())):
+        height = 0.7 * 0.75 ** d
+        for name, _ in by_name.most_common():
+            spans = collections.defaultdict(list)
+            for i, e in enumerate(runs):
+                if e["name"] == name and depth[i] == d:
+                    spans[e["tid"]].append((e["ts"] / 1000.0, max(e["dur"], 0.05) / 1000.0))
+            for tid, bars in spans.items():
+                ax.broken_barh(bars, (row[tid] - height / 2, height), facecolors=colour[name],
+                               edgecolors="white", linewidth=0.2,
+                               label=None if name in labelled else name)
+                labelled.add(name)
     marks = {"steal": ("^", "black"), "park": ("v", "red"), "wake": ("o", "green")}
     for kind, (marker, c) in marks.items():
         pts = [(e["ts"] / 1000.0, row[e["tid"]] + 0.42) for e in instants
@@ -77,7 +104,7 @@ def draw(path, out, title=None, max_arrows=300):
     return len(runs)
 
 
-def main(argv=None):
+def main(argv: Optional[Sequence[str]] = None) -> int:
     p = argparse.ArgumentParser(prog="python -m fiberjob.timeline", description=__doc__.split("\n\n")[0])
     p.add_argument("trace", help="Chrome Trace Event JSON written by fj_trace_stop")
     p.add_argument("-o", "--output", required=True, help="PNG file to write")

@@ -23,8 +23,8 @@ static int recurse(int depth) {
 }
 
 static void overflow_job(fj_ctx *ctx, void *arg) {
-  (void)ctx;
   (void)arg;
+  fj_ctx_set_name(ctx, "deep recursion"); /* the message names the job */
   recurse(0);
 }
 
@@ -72,6 +72,7 @@ int main(void) {
   CHECK_EQ(WTERMSIG(status), SIGABRT);
   CHECK(strstr(err, "fiber stack overflow") != NULL);
   CHECK(strstr(err, "65536") != NULL);
+  CHECK(strstr(err, "fiber stack overflow: job 'deep recursion' ran past") != NULL);
 
   status = test_run_child(chain_child, err, sizeof err);
   CHECK(WIFEXITED(status));
