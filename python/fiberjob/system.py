@@ -6,6 +6,7 @@ the trampoline described in fiberjob.jobs) or fiberjob.native tasks (C jobs
 that never take the GIL).  Exceptions raised by jobs are recorded here, per
 counter and per system, until a wait() or close() reports them.
 """
+import _thread
 import atexit
 import concurrent.futures
 import contextlib
@@ -110,6 +111,11 @@ _all_systems: "weakref.WeakSet[JobSystem]" = weakref.WeakSet()
 _orphans: set = set()
 #: (job, exception) from dropped systems that nobody retrieved.
 _never_retrieved: List[Tuple[str, BaseException]] = []
+#: The main thread (where KeyboardInterrupt is raised) and its submission
+#: status cell; see JobSystem._submit.
+_get_ident = _thread.get_ident
+_main_ident = [threading.main_thread().ident]
+_main_status = ffi.new("int *", 1)
 
 
 def _chain_context(exc: BaseException, err: BaseException) -> None:
@@ -444,12 +450,17 @@ class JobSystem:
         arr = None if single else ffi.new("fj_job[]", max(n, 1))
         ids = []
         natives = []
-        # The C call writes its result here before returning: Ctrl-C may
-        # discard the return value itself, and jobs that were submitted must
-        # stay in the job table (they run, and are accounted and waitable).
-        # Jobs only go to the workers' threads, where no KeyboardInterrupt
-        # is raised, so ctx spawns need no such cell.
-        status = None if via_ctx else ffi.new("int *", 1)
+        # The C call writes its result into a cell before returning: Ctrl-C
+        # may discard the return value itself, and jobs that were submitted
+        # must stay in the job table (they run, and are accounted and
+        # waitable).  Python raises KeyboardInterrupt only in the main
+        # thread, so only it needs the cell (one, reused: its calls never
+        # overlap), and other threads read r.
+        if via_ctx or _get_ident() != _main_ident[0]:
+            status = _NULL
+        else:
+            status = _main_status
+            status[0] = 1
         r = 1
         try:
             for i, item in enumerate(jobs):
@@ -504,7 +515,7 @@ class JobSystem:
                 r = lib.fjpy_sys_run_jobs(target, arr, n, p, cptr, status)
             check(r)
         except BaseException:
-            if (status[0] if status is not None else r) != lib.FJ_OK:
+            if (r if status is _NULL else status[0]) != lib.FJ_OK:
                 # Nothing reached the workers: undo the bookkeeping.
                 for jid in ids:
                     _jobs.pop(jid, None)
@@ -597,6 +608,7 @@ def _after_fork_in_child() -> None:
     for g in _orphans:
         lib.fjpy_sys_forked(g)
     _never_retrieved.clear()
+    _main_ident[0] = threading.main_thread().ident   # the forking thread, now
     counter_module.reinit_after_fork()
 
 

@@ -183,7 +183,7 @@ def test_submissions_racing_close_from_other_threads(make_system):
     threads = [threading.Thread(target=submitter) for _ in range(3)]
     for t in threads:
         t.start()
-    while len(accepted) < 20:
+    while len(accepted) < 20 and all(t.is_alive() for t in threads):
         time.sleep(0.001)
     ev.set()
     js.close()
