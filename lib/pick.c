@@ -97,7 +97,13 @@ bool fj__pick_for_stuck_wait(fj__worker *w, fj__item *out, unsigned *prio) {
   return fj__pick(w, out, prio, FJ__PICK_ANY, FJ_PRIORITY_LOW);
 }
 
-bool fj__pick_aged(fj__worker *w, fj__item *out, unsigned *prio) {
+bool fj__pick_pinned_or_aged(fj__worker *w, fj__item *out, unsigned *prio) {
+  if (fj__pinned_pop(&w->pinned, out, prio)) {
+    fj__stat_add(&w->pinned_run, 1);
+    return true;
+  }
+  if (!w->aging_on)
+    return false;
   fj_system *sys = w->sys;
   uint64_t now = fj__now_ns();
   for (unsigned p = FJ_PRIORITY_COUNT - 1; p > 0; p--) {

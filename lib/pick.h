@@ -47,10 +47,10 @@ bool fj__pick_for_stuck_wait(fj__worker *w, fj__item *out, unsigned *prio);
  * Pinned items go back to this worker's pinned queue. */
 void fj__unpick(fj__worker *w, const fj__item *it, unsigned prio);
 
-/* With aging on: one item of a level whose aging clock ran out, the oldest
- * this worker can find (its deque's far end, the shared queue, its yielded
- * fibers, other workers' deques). */
-bool fj__pick_aged(fj__worker *w, fj__item *out, unsigned *prio);
+/* Work pinned to this worker; else, with aging on, one item of a level
+ * whose aging clock ran out, the oldest this worker can find (its deque's
+ * far end, the shared queue, its yielded fibers, other workers' deques). */
+bool fj__pick_pinned_or_aged(fj__worker *w, fj__item *out, unsigned *prio);
 
 /* Inlined into its callers: it is the hot path of every loop turn. */
 __attribute__((always_inline)) static inline bool
@@ -61,12 +61,9 @@ fj__pick(fj__worker *w, fj__item *out, unsigned *prio, int mode, unsigned max_pr
     *prio = w->handoff_prio;
     return true;
   }
-  if (__builtin_expect(fj__pinned_maybe_nonempty(&w->pinned), 0) &&
-      fj__pinned_pop(&w->pinned, out, prio)) {
-    fj__stat_add(&w->pinned_run, 1);
-    return true;
-  }
-  if (__builtin_expect(w->aging_on, 0) && fj__pick_aged(w, out, prio))
+  /* One test for both: pinned work (a relaxed hint) or aging (immutable). */
+  if (__builtin_expect(fj__load_relaxed(&w->pinned.size) | w->aging_on, 0) &&
+      fj__pick_pinned_or_aged(w, out, prio))
     return true;
   for (unsigned p = 0; p <= max_prio; p++) {
     fj__fifo *yq = &w->yieldq[p];

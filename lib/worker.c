@@ -112,6 +112,25 @@ bool fj__worker_running_job(fj_job_fn *fn, const char **name) {
 
 /* ---- the loop ---------------------------------------------------------- */
 
+/* Out of line, so the loop's hot path stays small: a LARGE job picked on a
+ * SMALL loop fiber.  A LARGE fiber takes over the loop (this one retires:
+ * no return), or the job waits for one (returns). */
+__attribute__((noinline)) static void fj__start_on_large(fj__worker *w, fj__fiber *self,
+                                                         const fj__item *it, unsigned prio) {
+  fj__fiber *to = fj__worker_target_for(w, it, prio);
+  if (to)
+    fj__switch_to(w, self, to, FJ__LEAVE_RETIRE, NULL);
+  fj__defer_for_stack(w, it, prio);
+}
+
+/* On an attached thread the loop fiber goes back to the thread's own
+ * stack after every job and when idle, so the thread re-checks its wait.
+ * Never returns (this fiber retires). */
+__attribute__((noinline)) static void fj__back_to_slot_thread(fj__worker *w, fj__fiber *self) {
+  fj__switch_to(w, self, &w->thread_fiber, FJ__LEAVE_RETIRE, NULL);
+  fj__fatal("internal error: a retired loop fiber resumed");
+}
+
 /* self: the fiber the loop runs on, NULL on the thread's own stack
  * (enable_yielding = 0).  Returns only on the thread's own stack. */
 static void fj__loop(fj__worker *w, fj__fiber *self) {
@@ -122,19 +141,13 @@ static void fj__loop(fj__worker *w, fj__fiber *self) {
       fj__flush_unless_same(w, &it);
       if (it.fn) {
         if (__builtin_expect(!fj__fits_stack(self, &it), 0)) {
-          /* A LARGE job on a SMALL loop fiber: a LARGE fiber takes over
-           * the loop (this one retires), or the job waits for one. */
-          fj__fiber *to = fj__worker_target_for(w, &it, prio);
-          if (to)
-            fj__switch_to(w, self, to, FJ__LEAVE_RETIRE, NULL);
-          fj__defer_for_stack(w, &it, prio);
+          fj__start_on_large(w, self, &it, prio);
           continue;
         }
         w = fj__run_job(w, self, &it, prio);
         fj__job_finished(w, it.counter);
-        /* On an attached thread, back to its wait after every job. */
         if (__builtin_expect(w->is_slot, 0))
-          fj__switch_to(w, self, &w->thread_fiber, FJ__LEAVE_RETIRE, NULL);
+          fj__back_to_slot_thread(w, self);
         continue;
       }
       /* A ready fiber: this loop fiber holds no job, so it retires and the
@@ -143,7 +156,7 @@ static void fj__loop(fj__worker *w, fj__fiber *self) {
     }
     fj__flush_finished(w); /* nothing to run: no more holding back */
     if (w->is_slot) /* an attached thread sleeps in its wait, not here */
-      fj__switch_to(w, self, &w->thread_fiber, FJ__LEAVE_RETIRE, NULL);
+      fj__back_to_slot_thread(w, self);
     if (fj__load_acquire(&w->sys->exiting)) /* acquire: pairs with destroy */
       break;
     fj__store_relaxed(&w->activity, FJ__WORKER_IDLE); /* relaxed: for dumps only */
