@@ -330,16 +330,12 @@ def targets(results):
         worse = []
         for w in sorted(results["fiberjob-before"]):
             r = R(("fiberjob", w), ("fiberjob-before", w))
-            if r is not None and not w.startswith("sweep_") and w != "parked_peak_rss" and (
-                    r > 1.10 if not higher_is_better(w) else r < 1 / 1.10):
+            # every figure is a time, a latency or a size: lower is better
+            if r is not None and not w.startswith("sweep_") and w != "parked_peak_rss" and r > 1.10:
                 worse.append("%s %s×" % (w, fmt(r)))
         out.append(("every fiberjob figure no worse than before (after ÷ before, 10 % noise band)",
                     ", ".join(worse) or "none worse", "none worse", not worse))
     return out
-
-
-def higher_is_better(workload):
-    return False  # every figure here is a time, a latency or a size
 
 
 # ---- the report -------------------------------------------------------------
