@@ -20,6 +20,16 @@ static inline uint64_t bench_now_ns(void) {
   return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+/* CPU time the whole process has used, in ns.  The yield programs divide
+ * this, not wall time: they keep one thread busy (a worker, or main) while
+ * any other sleeps, and on a shared machine the wall clock also counts the
+ * time the kernel gave the CPU to someone else. */
+static inline uint64_t bench_cpu_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
 /* Resident set size in bytes, from /proc/self/statm. */
 static inline long bench_rss_bytes(void) {
   long total = 0, resident = 0;
