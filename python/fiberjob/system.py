@@ -22,8 +22,8 @@ from typing import (TYPE_CHECKING, Any, Callable, Iterable, Iterator, List, Opti
 from ._ffi import ffi, lib
 from . import counter as counter_module
 from .counter import Counter, bury_ready, graveyard_size
-from .errors import (ConfigError, InJobError, InvalidArgumentError, JobError, ShutdownError,
-                     check)
+from .errors import (BusyError, ConfigError, InJobError, InvalidArgumentError, JobError,
+                     ShutdownError, check)
 from .futures import JobFuture, new_table
 from .jobs import PY_JOB, Job, c_name, is_async, job_ids, jobs as _jobs
 from .lifetime import CLOSING as _CLOSING, DOWN as _DOWN, FORKED as _FORKED, OPEN as _OPEN
@@ -193,6 +193,7 @@ class JobSystem:
             cfg.dump_signal = int(dump_signal)
         self.stack_size = stack_size
         self._lock = threading.Lock()
+        self._attached: set = set()  # idents of threads inside attach(), under _lock
         self._unreported: List[Tuple[str, BaseException]] = []  # not yet raised by a wait()
         self._keep: list = []   # fire-and-forget native tasks
         self._pending = new_table()  # unresolved Futures of submitted jobs
@@ -240,6 +241,19 @@ class JobSystem:
         g = self._g
         if lib.fjpy_sys_in_own_job(g):
             raise InJobError(detail="close() from inside one of this system's jobs")
+        # The library aborts if a thread is still attached when the system
+        # goes down: detach this thread, refuse while another one is.
+        me = threading.get_ident()
+        with self._lock:
+            mine = me in self._attached
+            others = len(self._attached) - mine
+        if others:
+            raise BusyError(detail="close() while another thread is inside js.attach(); "
+                                   "leave that with-block first")
+        if mine:
+            check(lib.fjpy_sys_detach(g))
+            with self._lock:
+                self._attached.discard(me)
         check(lib.fjpy_sys_close(g))
         _wait_down(g)
         self._after_down()
@@ -307,16 +321,22 @@ class JobSystem:
         on this thread (Counter.wait) run jobs pinned to that index
         (``run(..., worker=index)``) and other ready work instead of just
         sleeping.  Raises BusyError when no slot is free or the thread is
-        already attached.  Close the JobSystem only after the block (from
-        another thread, closing while a thread is attached aborts)."""
+        already attached.  close() inside the block detaches this thread
+        first; close() from another thread while one is attached raises
+        BusyError."""
         out = ffi.new("unsigned *")
+        me = threading.get_ident()
         check(lib.fjpy_sys_attach(self._g, out))
+        with self._lock:
+            self._attached.add(me)
         try:
             yield out[0]
         finally:
-            r = lib.fjpy_sys_detach(self._g)
-            if r != lib.FJ_OK and r != lib.FJ_ENOTATTACHED:  # closed meanwhile: detached
-                check(r)
+            with self._lock:
+                still = me in self._attached
+                self._attached.discard(me)
+            if still:  # not already detached by a close() inside the block
+                check(lib.fjpy_sys_detach(self._g))
 
     # -- debugging --
     def dump(self) -> str:

@@ -137,3 +137,29 @@ def test_aging_lets_low_start_under_high_stream(make_system):
     js.close()
     assert state["low"]
     assert state["high"] < 200000
+
+
+def test_close_while_attached(make_system):
+    js = make_system(workers=1, attach_slots=1)
+    done = []
+    with js.attach() as me:
+        js.run(lambda ctx: done.append(1), worker=me)
+        js.close()                      # detaches this thread, runs the pinned job here
+    assert done == [1]
+
+    js2 = make_system(workers=1, attach_slots=1)
+    inside, leave = threading.Event(), threading.Event()
+
+    def attached():
+        with js2.attach():
+            inside.set()
+            leave.wait(30)
+
+    t = threading.Thread(target=attached)
+    t.start()
+    assert inside.wait(30)
+    with pytest.raises(fiberjob.BusyError):
+        js2.close()
+    leave.set()
+    t.join(30)
+    js2.close()
