@@ -132,7 +132,8 @@ __attribute__((noinline)) static void fj__back_to_slot_thread(fj__worker *w, fj_
 }
 
 /* self: the fiber the loop runs on, NULL on the thread's own stack
- * (enable_yielding = 0).  Returns only on the thread's own stack. */
+ * (enable_yielding = 0, or no fiber could be had at start-up).  Returns
+ * only on the thread's own stack. */
 static void fj__loop(fj__worker *w, fj__fiber *self) {
   for (;;) {
     fj__item it;
@@ -152,6 +153,15 @@ static void fj__loop(fj__worker *w, fj__fiber *self) {
       }
       /* A ready fiber: this loop fiber holds no job, so it retires and the
        * ready fiber carries on (its own loop continues after its job). */
+      if (!self) {
+        /* On the thread's own stack with fibers on (no blank fiber could
+         * be had at start-up: fiber budget): the ready fiber takes over the
+         * loop for good, as fj__worker_main's first fiber does; it switches
+         * back to the thread fiber only when the worker exits. */
+        FJ__ASSERT(w->current == &w->thread_fiber);
+        fj__switch_to(w, &w->thread_fiber, fj__item_fiber(&it), FJ__LEAVE_NONE, NULL);
+        return;
+      }
       fj__switch_to(w, self, fj__item_fiber(&it), FJ__LEAVE_RETIRE, NULL);
     }
     fj__flush_finished(w); /* nothing to run: no more holding back */

@@ -4,7 +4,11 @@
  * they run, and the recorded peak), and the times no fiber could be had are
  * counted.  Under an RLIMIT_AS low enough that stack mappings fail, the
  * same workload completes with the right sum or the submitter gets
- * FJ_ENOMEM, never a crash (in a child process). */
+ * FJ_ENOMEM, never a crash (in a child process).  With the budget equal to
+ * the worker count and no pooling, a worker may find no fiber for its
+ * scheduling loop at start-up and run it on its thread's stack; a ready
+ * fiber it picks there then takes the loop over (found by the job-graph
+ * fuzzer: it used to switch away from a NULL fiber). */
 #include <stdatomic.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -146,7 +150,46 @@ static void rlimit_child(void) {
   _exit(0);
 }
 
+static void yield_twice(fj_ctx *ctx, void *arg) {
+  (void)arg;
+  CHECK_OK(fj_ctx_yield(ctx));
+  CHECK_OK(fj_ctx_yield(ctx));
+  atomic_fetch_add(&sum, 1);
+}
+
+static void fork_yielders(fj_ctx *ctx, void *arg) {
+  (void)arg;
+  fj_counter *mine = test_counter(fj_ctx_system(ctx));
+  fj_job jobs[4];
+  for (int i = 0; i < 4; i++)
+    jobs[i] = (fj_job){yield_twice, NULL};
+  CHECK_OK(fj_ctx_spawn_jobs(ctx, jobs, 4, FJ_PRIORITY_NORMAL, mine));
+  CHECK_OK(fj_ctx_wait(ctx, mine));
+  fj_counter_destroy(mine);
+}
+
+/* Fresh systems, so workers start while others already hold every fiber. */
+static void budget_of_one_per_worker(long rounds) {
+  atomic_store(&sum, 0);
+  for (long r = 0; r < rounds; r++) {
+    fj_config cfg;
+    fj_config_init(&cfg);
+    cfg.num_workers = 4;
+    cfg.max_fibers = 4;
+    cfg.max_pooled_fibers = 0;
+    fj_system *sys = NULL;
+    CHECK_OK(fj_system_create(&cfg, &sys));
+    fj_counter *c = test_counter(sys);
+    CHECK_OK(fj_run(sys, fork_yielders, NULL, FJ_PRIORITY_HIGH, c));
+    CHECK_OK(fj_wait(sys, c));
+    fj_counter_destroy(c);
+    fj_system_destroy(sys);
+  }
+  CHECK_EQ(atomic_load(&sum), 4 * rounds);
+}
+
 int main(void) {
+  budget_of_one_per_worker(test_scaled(3000));
   run_gate(2, 64, test_scaled(100000));
   run_gate(3, 8, test_scaled(5000));
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
