@@ -172,6 +172,10 @@ static int fj__install_result = FJ_OK;
 
 /* Alternate signal stack per worker thread; owned by that thread. */
 static __thread void *fj__altstack __attribute__((tls_model("initial-exec")));
+/* The alternate stack the thread had before ours (a sanitizer runtime sets
+ * one on every thread and unmaps whatever is current when the thread ends):
+ * put back on leave, so ours is not unmapped twice and theirs not leaked. */
+static __thread stack_t fj__prev_altstack __attribute__((tls_model("initial-exec")));
 
 void fj__write_stderr(const char *msg, size_t n) {
   while (n > 0) {
@@ -238,7 +242,7 @@ int fj__altstack_enter(void) {
   if (alt == MAP_FAILED)
     return FJ_ENOMEM;
   stack_t ss = {.ss_sp = alt, .ss_size = FJ__ALTSTACK_SIZE, .ss_flags = 0};
-  if (sigaltstack(&ss, NULL) != 0) {
+  if (sigaltstack(&ss, &fj__prev_altstack) != 0) {
     munmap(alt, FJ__ALTSTACK_SIZE);
     return FJ_ENOMEM;
   }
@@ -248,8 +252,10 @@ int fj__altstack_enter(void) {
 
 void fj__altstack_leave(void) {
   if (fj__altstack) {
-    stack_t ss = {.ss_sp = NULL, .ss_size = 0, .ss_flags = SS_DISABLE};
-    sigaltstack(&ss, NULL);
+    /* Not on it here (we are leaving the worker loop), so SS_ONSTACK is
+     * not set in the saved flags; SS_DISABLE restores "none". */
+    fj__prev_altstack.ss_flags &= SS_DISABLE;
+    sigaltstack(&fj__prev_altstack, NULL);
     munmap(fj__altstack, FJ__ALTSTACK_SIZE);
     fj__altstack = NULL;
   }
