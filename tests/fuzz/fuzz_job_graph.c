@@ -6,7 +6,8 @@
  * for finished.
  *
  * What the bytes choose: 1 to 33 workers, fibers on or off, how many fibers
- * are pooled, 1 to 3 plain threads, and for each thread and job a short
+ * are pooled, a fiber budget (max_fibers) or none, priority aging or strict
+ * priorities, 1 to 3 plain threads, and for each thread and job a short
  * program: spawn one job or a batch (fj_ctx_spawn / fj_ctx_spawn_jobs, or
  * fj_run / fj_run_jobs from inside the job), with the job's own counter,
  * a shared counter or none, at any priority; yield; wait on its own counter
@@ -18,11 +19,12 @@
  * The graph cannot deadlock by construction.  Shared counters form levels:
  * a job at depth d counted in a shared counter is in level d, and a job may
  * wait only on levels deeper than its own, so waits follow depth downward.
- * Without fibers a waiting job runs unrelated jobs nested on its own stack,
- * and one of those waiting on a level that counts a job below it on that
- * stack would never return: there jobs wait only on their own counter
- * (their own children), never on a level.  A job waiting on the counter
- * that counts itself must get FJ_EDEADLK at once, not hang, and carry on.
+ * Without fibers (or with a fiber budget, once it is used up) a waiting job
+ * runs unrelated jobs nested on its own stack, and one of those waiting on
+ * a level that counts a job below it on that stack would never return:
+ * there jobs wait only on their own counter (their own children), never on
+ * a level.  A job waiting on the counter that counts itself must get
+ * FJ_EDEADLK at once, not hang, and carry on.
  *
  * Built by -Dfuzz=true with clang (tests/fuzz/meson.build); replay.c runs
  * the seed corpus through the same function in the ordinary test builds.
@@ -83,6 +85,11 @@ typedef struct node {
 typedef struct graph {
   unsigned workers, threads, pooled;
   bool fibers;
+  size_t max_fibers; /* 0: no limit */
+  uint32_t aging_us; /* 0: strict priorities */
+  /* Waits may run unrelated jobs nested on the waiter's stack: always
+   * without fibers, and with a fiber budget whenever it is used up. */
+  bool nested_waits;
   node nodes[MAX_NODES];
   unsigned nnodes;
   program thread_prog[MAX_THREADS];
@@ -150,7 +157,7 @@ static void decode_program(reader *r, program *prog, int depth) {
     if (o.kind == OP_WAIT_LEVEL) {
       /* Only deeper levels; without fibers jobs never wait on levels. */
       o.level = (uint8_t)(depth + 1 + (a >> 4) % 2);
-      if ((depth >= 0 && !g.fibers) || o.level > MAX_DEPTH)
+      if ((depth >= 0 && g.nested_waits) || o.level > MAX_DEPTH)
         o.kind = OP_YIELD;
     }
     if (depth < 0 && (o.kind == OP_YIELD || o.kind == OP_WAIT_SELF))
@@ -331,6 +338,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   g.fibers = !(b1 & 1);
   g.threads = 1 + (b1 >> 1) % MAX_THREADS;
   g.pooled = (b1 >> 3) % 4; /* 0 pooled fibers maps and unmaps every time */
+  /* Bits 5-7 zero keep the defaults: no fiber budget, strict priorities. */
+  unsigned budget = (b1 >> 5) & 3;
+  g.max_fibers = !g.fibers || budget % 3 == 0 ? 0 : g.workers + (budget == 2 ? 8 : 0);
+  g.aging_us = (b1 >> 7) ? 200 : 0;
+  g.nested_waits = !g.fibers || g.max_fibers;
   for (unsigned t = 0; t < g.threads; t++)
     decode_program(&r, &g.thread_prog[t], -1);
 
@@ -339,6 +351,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   cfg.num_workers = g.workers;
   cfg.enable_yielding = g.fibers;
   cfg.max_pooled_fibers = g.pooled;
+  cfg.max_fibers = g.max_fibers;
+  cfg.aging_us = g.aging_us;
   expect(fj_system_create(&cfg, &g.sys), FJ_OK, "fj_system_create");
   for (int l = 0; l <= MAX_DEPTH; l++)
     expect(fj_counter_create(g.sys, &g.levels[l]), FJ_OK, "fj_counter_create");
@@ -365,7 +379,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 atomic_load(&nd->runs), g.nnodes, g.workers, g.fibers ? "on" : "off");
   }
   if (getenv("FUZZ_JOB_GRAPH_VERBOSE")) /* for reading a reproducer */
-    fprintf(stderr, "fuzz_job_graph: %u workers, fibers %s, %u threads, %u jobs\n",
-            g.workers, g.fibers ? "on" : "off", g.threads, g.nnodes);
+    fprintf(stderr,
+            "fuzz_job_graph: %u workers, fibers %s, max_fibers %zu, aging %u us, %u threads, "
+            "%u jobs\n",
+            g.workers, g.fibers ? "on" : "off", g.max_fibers, (unsigned)g.aging_us, g.threads,
+            g.nnodes);
   return 0;
 }
