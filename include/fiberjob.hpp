@@ -192,69 +192,19 @@ class ExceptionSlot {
   std::size_t dropped_ = 0;      // guarded by busy_
 };
 
-// ---- the exception bookkeeping of a fiber across a switch -----------------
+// ---- per-thread state ---------------------------------------------------
 
-// The Itanium C++ ABI's per-thread exception state (caught-exception stack,
-// uncaught count).  A fiber that suspends while it holds some takes it along:
-// stash() moves it off the thread before the switch, restore() puts it on
-// whichever thread resumed the fiber.  Both are out of line on purpose:
-// __cxa_get_globals is declared const, and compilers may also cache a
-// thread-local address across a call, so the two reads must be in separate,
-// opaque functions.
-struct EhState {
-  void *caught = nullptr;
-  unsigned int uncaught = 0;
-};
-
-#if defined(FJ__CXX_EH_GLOBALS)
-struct EhGlobalsLayout { // as the Itanium ABI lays out __cxa_eh_globals
-  void *caught;
-  unsigned int uncaught;
-};
-
-[[gnu::noinline]] inline EhState eh_stash() noexcept {
-  auto *g = reinterpret_cast<EhGlobalsLayout *>(abi::__cxa_get_globals());
-  asm volatile("" ::: "memory");
-  EhState s{g->caught, g->uncaught};
-  g->caught = nullptr;
-  g->uncaught = 0;
-  return s;
-}
-
-[[gnu::noinline]] inline void eh_restore(EhState s) noexcept {
-  auto *g = reinterpret_cast<EhGlobalsLayout *>(abi::__cxa_get_globals());
-  asm volatile("" ::: "memory");
-  // The worker loop runs C code only, so the thread holds no state of its own.
-  if (g->caught || g->uncaught)
-    fatal("a fiber resumed on a thread holding exception state of another job "
-          "(did C++ code suspend through the C API inside a catch block?)");
-  g->caught = s.caught;
-  g->uncaught = s.uncaught;
-}
-#else
-inline EhState eh_stash() noexcept { return {}; }
-inline void eh_restore(EhState) noexcept {}
-#endif
-
-// Runs a call that may switch fibers with the exception state carried along.
-// call must not throw (it only calls the C API).
-template <class Call> int suspending(Call &&call) noexcept {
-  EhState s = eh_stash();
-  int r = call();
-  eh_restore(s);
-  return r;
-}
-
-// ---- job boxes -----------------------------------------------------------
-
-// Fixed blocks for job boxes.  Each thread keeps a free list; a thread that
+// Job boxes are fixed blocks.  Each thread keeps a free list; a thread that
 // frees more than it allocates (a worker running externally submitted jobs)
 // hands batches to a shared depot, where a thread that allocates more than it
 // frees (the submitting thread) picks them up.  Blocks migrate between
 // threads only through job submission, which orders them (fj_run publishes the
 // job with release semantics; the worker takes it with acquire).
 constexpr std::size_t kBoxBytes = 128;
-constexpr std::size_t kBoxAlign = __STDCPP_DEFAULT_NEW_ALIGNMENT__;
+// Blocks are aligned to their size: a small box starts a cache line, and a
+// small ManyBox's n job arguments can be addresses inside its block (see
+// ManyBox), with no per-job storage at all.
+constexpr std::size_t kBoxAlign = kBoxBytes;
 // A thread keeps at most kBoxThreadMax - 1 blocks; past that it hands the
 // older kBoxBatch on.  So the blocks that exist, once warm, stay bounded by
 // about (threads + depot batches) * kBoxThreadMax, whatever the job count.
@@ -267,6 +217,32 @@ struct FreeBlock {
   FreeBlock *next_batch; // valid in a batch's first block while in the depot
 };
 static_assert(sizeof(FreeBlock) <= kBoxBytes, "box blocks hold a free-list link");
+
+enum class Reaper : unsigned char { None, Registered, Done };
+
+// What the layer keeps per thread.  Constant-initialized and trivially
+// destructible, so reaching it is one TLS access without an init guard; a
+// ThreadReaper, registered the first time the cache holds blocks, frees them
+// at thread exit.  Touched only by its own thread.
+struct ThreadState {
+  FreeBlock *head;     // the box cache
+  unsigned count;      // blocks in it
+  Reaper reaper;
+  void *eh_globals;    // this thread's __cxa_eh_globals, looked up once
+};
+
+// Only ever called from the out-of-line functions below (box_alloc,
+// box_free, eh_stash, eh_restore), none of which suspends: a fiber may
+// resume on another thread between two calls in one function, and a
+// compiler may reuse a thread-local address within a function (see
+// fiberjob.h), so each access must sit in its own opaque call.
+inline ThreadState *thread_state() noexcept {
+  static thread_local ThreadState state{nullptr, 0, Reaper::None, nullptr};
+  return &state;
+}
+
+inline void *block_new() { return ::operator new(kBoxBytes, std::align_val_t(kBoxAlign)); }
+inline void block_delete(void *p) noexcept { ::operator delete(p, std::align_val_t(kBoxAlign)); }
 
 class BoxDepot {
  public:
@@ -303,7 +279,7 @@ class BoxDepot {
   static void release_chain(FreeBlock *b) noexcept {
     while (b) {
       FreeBlock *n = b->next;
-      ::operator delete(b);
+      block_delete(b);
       b = n;
     }
   }
@@ -315,73 +291,128 @@ class BoxDepot {
 };
 
 inline BoxDepot &box_depot() noexcept {
-  static BoxDepot depot; // destroyed at exit, after the main thread's cache
+  static BoxDepot depot; // destroyed at exit, after the main thread's reaper ran
   return depot;
 }
 
-struct BoxCache {
-  FreeBlock *head = nullptr;
-  unsigned count = 0;
-  ~BoxCache() { BoxDepot::release_chain(head); }
+struct ThreadReaper {
+  ~ThreadReaper() {
+    ThreadState *t = thread_state();
+    BoxDepot::release_chain(t->head);
+    t->head = nullptr;
+    t->count = 0;
+    t->reaper = Reaper::Done; // later frees on this thread go to the heap
+  }
 };
 
-// Out of line and opaque: a fiber may resume on another thread between two
-// calls in one function, and each call must find the thread it runs on now.
-[[gnu::noinline]] inline BoxCache *box_cache() noexcept {
-  static thread_local BoxCache cache;
-  BoxCache *c = &cache;
-  asm volatile("" : "+r"(c)::"memory");
-  return c;
+// The cache's slow path: registers the reaper once.  False once it ran.
+inline bool cache_usable(ThreadState *t) noexcept {
+  if (t->reaper == Reaper::None) {
+    static thread_local ThreadReaper reaper;
+    (void)reaper;
+    t->reaper = Reaper::Registered;
+  }
+  return t->reaper == Reaper::Registered;
 }
 
-inline void *box_alloc() {
-  BoxCache *c = box_cache();
-  if (!c->head) {
-    c->head = box_depot().get();
-    c->count = c->head ? kBoxBatch : 0;
-    if (!c->head)
-      return ::operator new(kBoxBytes);
+[[gnu::noinline]] inline void *box_alloc() {
+  ThreadState *t = thread_state();
+  if (!t->head) {
+    if (cache_usable(t))
+      t->head = box_depot().get();
+    t->count = t->head ? kBoxBatch : 0;
+    if (!t->head)
+      return block_new();
   }
-  FreeBlock *b = c->head;
-  c->head = b->next;
-  c->count--;
+  FreeBlock *b = t->head;
+  t->head = b->next;
+  t->count--;
   return b;
 }
 
-inline void box_free(void *p) noexcept {
-  BoxCache *c = box_cache();
+[[gnu::noinline]] inline void box_free(void *p) noexcept {
+  ThreadState *t = thread_state();
+  if (t->reaper != Reaper::Registered && !cache_usable(t)) {
+    block_delete(p);
+    return;
+  }
   auto *b = static_cast<FreeBlock *>(p);
-  b->next = c->head;
-  c->head = b;
-  if (++c->count < kBoxThreadMax)
+  b->next = t->head;
+  t->head = b;
+  if (++t->count < kBoxThreadMax)
     return;
   // Keep the newest kBoxBatch (warm in cache); hand the older ones on.
-  FreeBlock *last = c->head;
+  FreeBlock *last = t->head;
   for (unsigned i = 1; i < kBoxBatch; i++)
     last = last->next;
   FreeBlock *chain = last->next;
   last->next = nullptr;
-  c->count = kBoxBatch;
+  t->count = kBoxBatch;
   box_depot().put(chain);
 }
 
-template <class T> constexpr bool fits_box() {
-  return sizeof(T) <= kBoxBytes && alignof(T) <= kBoxAlign;
+// ---- the exception bookkeeping of a fiber across a switch -----------------
+
+// The Itanium C++ ABI's per-thread exception state (caught-exception stack,
+// uncaught count).  A fiber that suspends while it holds some takes it along:
+// eh_stash() moves it off the thread before the switch, eh_restore() puts it
+// on whichever thread resumed the fiber.  Both are out of line on purpose:
+// __cxa_get_globals is declared const, so within one function a compiler may
+// reuse its result across the switch.
+struct EhState {
+  void *caught = nullptr;
+  unsigned int uncaught = 0;
+  bool empty() const noexcept { return !caught && !uncaught; }
+};
+
+#if defined(FJ__CXX_EH_GLOBALS)
+struct EhGlobalsLayout { // as the Itanium ABI lays out __cxa_eh_globals
+  void *caught;
+  unsigned int uncaught;
+};
+
+inline EhGlobalsLayout *eh_globals() noexcept {
+  ThreadState *t = thread_state();
+  if (!t->eh_globals)
+    t->eh_globals = abi::__cxa_get_globals();
+  return static_cast<EhGlobalsLayout *>(t->eh_globals);
 }
 
-// Storage for a T: a cached block when it fits, the heap otherwise.
-template <class T> void *storage_alloc(std::size_t bytes) {
-  if (bytes <= kBoxBytes && alignof(T) <= kBoxAlign)
-    return box_alloc();
-  return ::operator new(bytes, std::align_val_t(alignof(T)));
+[[gnu::noinline]] inline EhState eh_stash() noexcept {
+  EhGlobalsLayout *g = eh_globals();
+  EhState s{g->caught, g->uncaught};
+  g->caught = nullptr;
+  g->uncaught = 0;
+  return s;
 }
 
-template <class T> void storage_free(void *p, std::size_t bytes) noexcept {
-  if (bytes <= kBoxBytes && alignof(T) <= kBoxAlign)
-    box_free(p);
-  else
-    ::operator delete(p, std::align_val_t(alignof(T)));
+[[gnu::noinline]] inline void eh_restore(EhState s) noexcept {
+  EhGlobalsLayout *g = eh_globals();
+  // The worker loop runs C code only, so the thread holds no state of its own.
+  if (g->caught || g->uncaught)
+    fatal("a fiber resumed on a thread holding exception state of another job "
+          "(did C++ code suspend through the C API inside a catch block?)");
+  g->caught = s.caught;
+  g->uncaught = s.uncaught;
 }
+#else
+inline EhState eh_stash() noexcept { return {}; }
+inline void eh_restore(EhState) noexcept {}
+#endif
+
+// Runs a call that may switch fibers with the exception state carried along.
+// call must not throw (it only calls the C API).  A fiber without exception
+// state resumes on a thread without any (every fiber leaves none behind), so
+// only a non-empty state needs restoring.
+template <class Call> int suspending(Call &&call) noexcept {
+  EhState s = eh_stash();
+  int r = call();
+  if (!s.empty())
+    eh_restore(s);
+  return r;
+}
+
+// ---- job boxes -----------------------------------------------------------
 
 template <class Fn> constexpr bool is_job_v = std::is_invocable_v<Fn &, Ctx &> || std::is_invocable_v<Fn &>;
 template <class Fn>
@@ -394,73 +425,212 @@ template <class Fn> void invoke_job(Fn &fn, Ctx &ctx) {
     fn();
 }
 
+// Where a box's memory came from.
+enum class Storage : unsigned char { Cache, Heap, Arena };
+
+// A box a counter may own.  Boxes of jobs spawned through the Ctx of the job
+// that created the counter (Counter(Ctx &): the fork-join case) are owned by
+// the counter: they live in its arena when they fit, the jobs never free
+// them, and the counter destroys them all when that job's next wait on it
+// returns, or when the counter is moved or destroyed (both require it idle).
+// Every owned box's jobs were counted before that wait began, so all have
+// returned by then; the wait's acquire orders their accesses before the
+// destruction.  Other boxes free themselves: a OneBox when its job ends, a
+// shared ManyBox when the last of its jobs ends — before the job returns,
+// i.e. before it is counted finished.
+struct OwnedBase {
+  void (*owned_destroy)(OwnedBase *) noexcept = nullptr; // set while owned
+  OwnedBase *next_owned = nullptr;                         // in the counter's list
+};
+
+constexpr std::size_t kArenaBytes = 160; // fib's two children, skynet's ten
+
+// The owned boxes of one counter.  Touched only by the job that created the
+// counter (one thread at a time), and by moves and the destructor, which
+// require the counter idle.
+class OwnedBoxes {
+ public:
+  OwnedBoxes() noexcept = default;
+  OwnedBoxes(const OwnedBoxes &) = delete;
+  OwnedBoxes &operator=(const OwnedBoxes &) = delete;
+  ~OwnedBoxes() { drain(); }
+
+  // bytes of arena for an object of alignment align, or nullptr.
+  void *take(std::size_t bytes, std::size_t align) noexcept {
+    std::size_t at = (used_ + align - 1) / align * align;
+    if (align > alignof(std::max_align_t) || at + bytes > kArenaBytes)
+      return nullptr;
+    used_ = at + bytes;
+    return arena_ + at;
+  }
+  // Takes a box whose jobs were submitted (its owned_destroy is set).  A box
+  // in the arena with nothing to destroy needs no list entry: resetting the
+  // arena frees it.
+  void adopt(OwnedBase *b, bool needs_destroy) noexcept {
+    if (!needs_destroy)
+      return;
+    b->next_owned = list_;
+    list_ = b;
+  }
+  void drain() noexcept {
+    while (list_) {
+      OwnedBase *b = list_;
+      list_ = b->next_owned;
+      b->owned_destroy(b);
+    }
+    used_ = 0;
+  }
+
+ private:
+  alignas(std::max_align_t) unsigned char arena_[kArenaBytes];
+  std::size_t used_ = 0;
+  OwnedBase *list_ = nullptr;
+};
+
+// Memory for a box of type T: the owner's arena, a cached block, or the heap.
+template <class T> void *box_storage(std::size_t bytes, OwnedBoxes *owner, Storage &where) {
+  if (owner)
+    if (void *p = owner->take(bytes, alignof(T))) {
+      where = Storage::Arena;
+      return p;
+    }
+  if (bytes <= kBoxBytes && alignof(T) <= kBoxAlign) {
+    where = Storage::Cache;
+    return box_alloc();
+  }
+  where = Storage::Heap;
+  return ::operator new(bytes, std::align_val_t(alignof(T)));
+}
+
+template <class T> void box_release(void *p, Storage where) noexcept {
+  if (where == Storage::Cache)
+    box_free(p);
+  else if (where == Storage::Heap)
+    ::operator delete(p, std::align_val_t(alignof(T)));
+  // Arena: the owner resets it after destroying every box in it.
+}
+
 // One job: the callable and where its exception goes.
-template <class Fn> struct OneBox {
+template <class Fn> struct OneBox : OwnedBase {
   template <class F>
-  OneBox(F &&f, ExceptionSlot *s) : fn(std::forward<F>(f)), slot(s) {}
+  OneBox(F &&f, ExceptionSlot *s, Storage w) : fn(std::forward<F>(f)), slot(s), where(w) {}
   Fn fn;
   ExceptionSlot *slot;
+  Storage where;
 
-  template <class F> static OneBox *make(F &&f, ExceptionSlot *s) {
-    void *mem = storage_alloc<OneBox>(sizeof(OneBox));
+  template <class F> static OneBox *make(F &&f, ExceptionSlot *s, OwnedBoxes *owner) {
+    Storage w;
+    void *mem = box_storage<OneBox>(sizeof(OneBox), owner, w);
     try {
-      return ::new (mem) OneBox(std::forward<F>(f), s);
+      return ::new (mem) OneBox(std::forward<F>(f), s, w);
     } catch (...) {
-      storage_free<OneBox>(mem, sizeof(OneBox));
+      box_release<OneBox>(mem, w);
       throw;
     }
   }
   static void destroy(OneBox *b) noexcept {
+    Storage w = b->where;
     b->~OneBox();
-    storage_free<OneBox>(b, sizeof(OneBox));
+    box_release<OneBox>(b, w);
   }
+  static void destroy_owned(OwnedBase *b) noexcept { destroy(static_cast<OneBox *>(b)); }
   static void entry(fj_ctx *c, void *arg) noexcept;
 };
 
-// n jobs sharing one callable; followed in the same block by n back-pointers
-// (each job's argument is its own back-pointer, so the index is its offset).
-template <class Fn> struct ManyBox {
+// n jobs sharing one callable.  Each job's argument tells the box and the
+// job's index: for n below the box's alignment A (16 in an arena, 128 in a
+// cached block) it is the box's address plus i, decoded by masking — no
+// per-job storage; otherwise the box is followed by n back-pointers and the
+// argument is the job's own.
+template <class Fn> struct ManyBox : OwnedBase {
+  enum class Index : unsigned char { Tag16, Tag128, Backs };
+
   template <class F>
-  ManyBox(F &&f, ExceptionSlot *s, std::size_t count)
-      : fn(std::forward<F>(f)), slot(s), n(count), refs(count) {}
+  ManyBox(F &&f, ExceptionSlot *s, std::size_t count, Storage w, Index ix)
+      : fn(std::forward<F>(f)), slot(s), refs(static_cast<std::uint32_t>(count)), where(w),
+        index(ix) {}
   Fn fn;
   ExceptionSlot *slot;
-  std::size_t n;
-  std::atomic<std::size_t> refs; // jobs that have not finished with fn yet
+  std::atomic<std::uint32_t> refs; // shared: jobs that have not finished with fn yet
+  Storage where;
+  Index index;
 
-  static std::size_t bytes(std::size_t n) { return offset() + n * sizeof(ManyBox *); }
-  static constexpr std::size_t offset() {
+  static constexpr std::size_t backs_offset() {
     return (sizeof(ManyBox) + alignof(ManyBox *) - 1) / alignof(ManyBox *) * alignof(ManyBox *);
   }
   ManyBox **backs() noexcept {
-    return reinterpret_cast<ManyBox **>(reinterpret_cast<char *>(this) + offset());
+    return reinterpret_cast<ManyBox **>(reinterpret_cast<char *>(this) + backs_offset());
   }
-  template <class F> static ManyBox *make(F &&f, ExceptionSlot *s, std::size_t n) {
-    if (n > (SIZE_MAX - offset()) / sizeof(ManyBox *))
-      throw Error(FJ_ENOMEM, "run_many");
-    std::size_t sz = bytes(n);
-    void *mem = storage_alloc<ManyBox>(sz);
+
+  template <class F> static ManyBox *make(F &&f, ExceptionSlot *s, std::size_t n, OwnedBoxes *owner) {
+    // The C counter holds at most 2^32 - 1 unfinished jobs anyway.
+    if (n > UINT32_MAX)
+      throw Error(FJ_EOVERFLOW, "run_many");
+    void *mem = nullptr;
+    Storage w = Storage::Arena;
+    Index ix = Index::Backs;
+    if (owner) {
+      if (n < 16 && alignof(ManyBox) <= 16 && (mem = owner->take(sizeof(ManyBox), 16)))
+        ix = Index::Tag16;
+      else
+        mem = owner->take(backs_offset() + n * sizeof(ManyBox *), alignof(ManyBox));
+    }
+    if (!mem) {
+      if (n < kBoxAlign && sizeof(ManyBox) <= kBoxBytes && alignof(ManyBox) <= kBoxAlign) {
+        mem = box_alloc();
+        w = Storage::Cache;
+        ix = Index::Tag128;
+      } else {
+        mem = box_storage<ManyBox>(backs_offset() + n * sizeof(ManyBox *), nullptr, w);
+      }
+    }
     ManyBox *b;
     try {
-      b = ::new (mem) ManyBox(std::forward<F>(f), s, n);
+      b = ::new (mem) ManyBox(std::forward<F>(f), s, n, w, ix);
     } catch (...) {
-      storage_free<ManyBox>(mem, sz);
+      box_release<ManyBox>(mem, w);
       throw;
     }
-    ManyBox **back = b->backs();
-    for (std::size_t i = 0; i < n; i++)
-      back[i] = b;
+    if (ix == Index::Backs) {
+      ManyBox **back = b->backs();
+      for (std::size_t i = 0; i < n; i++)
+        back[i] = b;
+    }
     return b;
   }
   static void destroy(ManyBox *b) noexcept {
-    std::size_t sz = bytes(b->n);
+    Storage w = b->where;
     b->~ManyBox();
-    storage_free<ManyBox>(b, sz);
+    box_release<ManyBox>(b, w);
   }
-  static void entry(fj_ctx *c, void *arg) noexcept;
+  static void destroy_owned(OwnedBase *b) noexcept { destroy(static_cast<ManyBox *>(b)); }
+
+  // The C jobs of indices 0..n-1.  Tagged arguments are never dereferenced.
+  void jobs(fj_job *out, std::size_t n) noexcept {
+    if (index == Index::Backs) {
+      ManyBox **back = backs();
+      for (std::size_t i = 0; i < n; i++)
+        out[i] = fj_job{&entry_backs, &back[i]};
+      return;
+    }
+    fj_job_fn fn_ = index == Index::Tag16 ? &entry_tagged<16> : &entry_tagged<kBoxAlign>;
+    auto base = reinterpret_cast<std::uintptr_t>(this);
+    for (std::size_t i = 0; i < n; i++)
+      out[i] = fj_job{fn_, reinterpret_cast<void *>(base + i)};
+  }
+  template <std::size_t A> static void entry_tagged(fj_ctx *c, void *arg) noexcept {
+    auto a = reinterpret_cast<std::uintptr_t>(arg);
+    reinterpret_cast<ManyBox *>(a & ~std::uintptr_t(A - 1))->run(c, a & (A - 1));
+  }
+  static void entry_backs(fj_ctx *c, void *arg) noexcept {
+    auto **back = static_cast<ManyBox **>(arg);
+    ManyBox *b = *back;
+    b->run(c, static_cast<std::size_t>(back - b->backs()));
+  }
+  void run(fj_ctx *c, std::size_t i) noexcept;
 };
 
-// Builds the C job array for n jobs of one ManyBox and hands it to submit.
+// Builds the C job array for the n jobs of b and hands it to submit.
 template <class Fn, class Submit> int submit_many(ManyBox<Fn> *b, std::size_t n, Submit &&submit) {
   constexpr std::size_t kOnStack = 16;
   fj_job on_stack[kOnStack];
@@ -472,9 +642,7 @@ template <class Fn, class Submit> int submit_many(ManyBox<Fn> *b, std::size_t n,
       return FJ_ENOMEM;
     jobs = on_heap.get();
   }
-  ManyBox<Fn> **back = b->backs();
-  for (std::size_t i = 0; i < n; i++)
-    jobs[i] = fj_job{&ManyBox<Fn>::entry, &back[i]};
+  b->jobs(jobs, n);
   return submit(jobs, n);
 }
 
@@ -574,12 +742,14 @@ class Counter {
     if (fj_counter_value(c_) != 0)
       detail::suspending([&] { return fj_wait(sys_, c_); });
     fj_counter_destroy(c_); // aborts with a message if jobs are still counted
+    owned_.drain();
   }
 
   Counter(const Counter &) = delete;
   Counter &operator=(const Counter &) = delete;
-  Counter(Counter &&o) noexcept : c_(o.c_), sys_(o.sys_) {
+  Counter(Counter &&o) noexcept : c_(o.c_), sys_(o.sys_), owner_(o.owner_) {
     o.require_idle();
+    o.owned_.drain(); // idle: their jobs have all returned
     o.c_ = nullptr;
     slot_.take_from(o.slot_);
   }
@@ -589,8 +759,11 @@ class Counter {
     o.require_idle();
     require_idle();
     fj_counter_destroy(c_);
+    owned_.drain();
+    o.owned_.drain();
     c_ = std::exchange(o.c_, nullptr);
     sys_ = o.sys_;
+    owner_ = o.owner_;
     slot_.take_from(o.slot_);
     return *this;
   }
@@ -602,6 +775,8 @@ class Counter {
   void wait() {
     fj_counter *h = handle("fj::Counter::wait");
     detail::check(detail::suspending([&] { return fj_wait(sys_, h); }), "fj_wait");
+    if (owner_ && fj_current_ctx() == owner_)
+      owned_.drain();
     slot_.rethrow_if_any();
   }
 
@@ -646,8 +821,15 @@ class Counter {
                     "(its jobs hold its address)");
   }
 
+  // The owned boxes when ctx is the job that created the counter.
+  detail::OwnedBoxes *owned_by(fj_ctx *ctx) noexcept { return ctx == owner_ ? &owned_ : nullptr; }
+
+  detail::OwnedBoxes owned_;
   fj_counter *c_ = nullptr;
   fj_system *sys_ = nullptr;
+  // The job that created the counter (Counter(Ctx &)), or nullptr; the
+  // boxes of the jobs it spawns on the counter are owned_ (see OwnedBase).
+  fj_ctx *owner_ = nullptr;
   detail::ExceptionSlot slot_;
 };
 
@@ -677,6 +859,8 @@ class Ctx {
       throw Error(FJ_EDEADLK, "fj::Ctx::wait");
     fj_counter *h = c.handle("fj::Ctx::wait");
     detail::check(detail::suspending([&] { return fj_ctx_wait(c_, h); }), "fj_ctx_wait");
+    if (c.owner_ == c_)
+      c.owned_.drain();
     c.slot_.rethrow_if_any();
   }
 
@@ -704,7 +888,7 @@ class Ctx {
 
 // ---- out-of-line definitions ------------------------------------------------
 
-inline Counter::Counter(Ctx &ctx) : sys_(ctx.system()) {
+inline Counter::Counter(Ctx &ctx) : sys_(ctx.system()), owner_(ctx.get()) {
   detail::check(fj_counter_create(sys_, &c_), "fj_counter_create");
 }
 
@@ -712,6 +896,7 @@ namespace detail {
 
 template <class Fn> void OneBox<Fn>::entry(fj_ctx *c, void *arg) noexcept {
   auto *b = static_cast<OneBox *>(arg);
+  const bool owned = b->owned_destroy != nullptr; // fixed before submission
   {
     Ctx ctx(c, b->slot);
     try {
@@ -720,52 +905,66 @@ template <class Fn> void OneBox<Fn>::entry(fj_ctx *c, void *arg) noexcept {
       b->slot->store(std::current_exception());
     }
   }
-  destroy(b); // before returning: the job counts as finished only after this
+  // Not owned: free it before returning (the job is counted finished after).
+  if (!owned)
+    destroy(b);
 }
 
-template <class Fn> void ManyBox<Fn>::entry(fj_ctx *c, void *arg) noexcept {
-  auto **back = static_cast<ManyBox **>(arg);
-  ManyBox *b = *back;
-  std::size_t i = static_cast<std::size_t>(back - b->backs());
+template <class Fn> void ManyBox<Fn>::run(fj_ctx *c, std::size_t i) noexcept {
+  const bool owned = owned_destroy != nullptr; // fixed before submission; read while hot
   {
-    Ctx ctx(c, b->slot);
+    Ctx ctx(c, slot);
     try {
-      const Fn &fn = b->fn;
-      fn(ctx, i);
+      const Fn &f = fn;
+      f(ctx, i);
     } catch (...) {
-      b->slot->store(std::current_exception());
+      slot->store(std::current_exception());
     }
   }
-  // acq_rel: the last job sees every other job's use of fn before destroying it.
-  if (b->refs.fetch_sub(1, std::memory_order_acq_rel) == 1)
-    destroy(b); // before returning, as in OneBox::entry
+  // Owned: the counter frees the box.  Shared, acq_rel: the last job sees
+  // every other job's use of fn before destroying it, and does so before
+  // returning, as in OneBox::entry.
+  if (!owned && refs.fetch_sub(1, std::memory_order_acq_rel) == 1)
+    destroy(this);
 }
 
-// Boxes f, hands the C job(s) to submit(jobs, n) and throws what it returns;
-// on error the box is destroyed (nothing was submitted).
+// Boxes f, hands the C job to submit(fn, arg) and throws what it returns;
+// on error the box is destroyed (nothing was submitted).  owner: the
+// counter's owned boxes when the calling job created the counter, else
+// nullptr (see OwnedBase).
 template <class F, class Submit>
-void submit_one(ExceptionSlot *slot, F &&f, Submit &&submit, const char *call) {
+void submit_one(ExceptionSlot *slot, OwnedBoxes *owner, F &&f, Submit &&submit,
+                const char *call) {
   using Box = OneBox<std::decay_t<F>>;
-  Box *b = Box::make(std::forward<F>(f), slot);
+  Box *b = Box::make(std::forward<F>(f), slot, owner);
+  if (owner)
+    b->owned_destroy = &Box::destroy_owned; // before any job can read it
   int r = submit(&Box::entry, static_cast<void *>(b));
   if (r != FJ_OK) {
     Box::destroy(b);
     throw Error(r, call);
   }
+  if (owner)
+    owner->adopt(b, b->where != Storage::Arena || !std::is_trivially_destructible_v<Box>);
 }
 
+// As submit_one, for n jobs sharing one ManyBox.
 template <class F, class Submit>
-void submit_many_jobs(std::size_t n, ExceptionSlot *slot, F &&f, Submit &&submit,
-                      const char *call) {
+void submit_many_jobs(std::size_t n, ExceptionSlot *slot, OwnedBoxes *owner, F &&f,
+                      Submit &&submit, const char *call) {
   if (n == 0)
     return;
   using Box = ManyBox<std::decay_t<F>>;
-  Box *b = Box::make(std::forward<F>(f), slot, n);
+  Box *b = Box::make(std::forward<F>(f), slot, n, owner);
+  if (owner)
+    b->owned_destroy = &Box::destroy_owned; // before any job can read it
   int r = submit_many(b, n, submit);
   if (r != FJ_OK) {
     Box::destroy(b);
     throw Error(r, call);
   }
+  if (owner)
+    owner->adopt(b, b->where != Storage::Arena || !std::is_trivially_destructible_v<Box>);
 }
 
 } // namespace detail
@@ -773,7 +972,7 @@ void submit_many_jobs(std::size_t n, ExceptionSlot *slot, F &&f, Submit &&submit
 template <class F> void System::run(Counter &c, F &&f, Priority p) {
   detail::check_job<F>();
   fj_counter *h = c.handle("fj::System::run");
-  detail::submit_one(&c.slot_, std::forward<F>(f),
+  detail::submit_one(&c.slot_, nullptr, std::forward<F>(f),
                      [&](fj_job_fn fn, void *arg) {
                        return fj_run(sys_, fn, arg, static_cast<fj_priority>(p), h);
                      },
@@ -783,7 +982,7 @@ template <class F> void System::run(Counter &c, F &&f, Priority p) {
 template <class F> void System::run_many(Counter &c, std::size_t n, F &&f, Priority p) {
   detail::check_many_job<F>();
   fj_counter *h = c.handle("fj::System::run_many");
-  detail::submit_many_jobs(n, &c.slot_, std::forward<F>(f),
+  detail::submit_many_jobs(n, &c.slot_, nullptr, std::forward<F>(f),
                            [&](const fj_job *jobs, std::size_t k) {
                              return fj_run_jobs(sys_, jobs, k, static_cast<fj_priority>(p), h);
                            },
@@ -793,7 +992,7 @@ template <class F> void System::run_many(Counter &c, std::size_t n, F &&f, Prior
 template <class F> void Ctx::spawn(Counter &c, F &&f, Priority p) {
   detail::check_job<F>();
   fj_counter *h = c.handle("fj::Ctx::spawn");
-  detail::submit_one(&c.slot_, std::forward<F>(f),
+  detail::submit_one(&c.slot_, c.owned_by(c_), std::forward<F>(f),
                      [&](fj_job_fn fn, void *arg) {
                        return fj_ctx_spawn(c_, fn, arg, static_cast<fj_priority>(p), h);
                      },
@@ -803,7 +1002,7 @@ template <class F> void Ctx::spawn(Counter &c, F &&f, Priority p) {
 template <class F> void Ctx::spawn_many(Counter &c, std::size_t n, F &&f, Priority p) {
   detail::check_many_job<F>();
   fj_counter *h = c.handle("fj::Ctx::spawn_many");
-  detail::submit_many_jobs(n, &c.slot_, std::forward<F>(f),
+  detail::submit_many_jobs(n, &c.slot_, c.owned_by(c_), std::forward<F>(f),
                            [&](const fj_job *jobs, std::size_t k) {
                              return fj_ctx_spawn_jobs(c_, jobs, k, static_cast<fj_priority>(p), h);
                            },

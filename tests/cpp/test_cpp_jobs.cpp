@@ -2,7 +2,9 @@
 /*
  * test_cpp_jobs.cpp — lambda jobs: value, reference and move-only captures,
  * captures destroyed once the job ran, run_many sharing one callable, large
- * and over-aligned callables, and the RAII rules of fj::Counter and fj::System.
+ * and over-aligned callables, boxes owned by a job's own counter (in its
+ * arena, in cached blocks, on the heap), and the RAII rules of fj::Counter
+ * and fj::System.
  */
 #include <array>
 #include <memory>
@@ -136,6 +138,52 @@ static void run_many_shares_one_callable(unsigned workers, int yielding) {
   CHECK_EQ(ran.load(), 4);
 }
 
+// Inside a job, the boxes of jobs spawned on a counter the job created are
+// owned by that counter: every size of batch runs each index once, and
+// every capture is gone when the job's wait returns.  Children spawning on
+// their parent's counter (not its owner) share their boxes instead.
+static void owned_boxes(unsigned workers, int yielding) {
+  fj::System sys = make_system(workers, yielding);
+  fj::Counter outer(sys);
+  std::atomic<int> bad{0};
+  sys.run(outer, [&bad](fj::Ctx &ctx) {
+    const long base = Tracker::live.load();
+    for (std::size_t n : {1, 2, 5, 15, 16, 40, 127, 128, 300}) {
+      std::vector<std::atomic<int>> hits(n);
+      fj::Counter c(ctx);
+      ctx.spawn_many(c, n, [t = Tracker(), &hits](fj::Ctx &, std::size_t i) {
+        (void)t;
+        hits[i]++;
+      });
+      // Some single jobs too: more than the arena holds.
+      for (int k = 0; k < 12; k++)
+        ctx.spawn(c, [t = Tracker(), &bad, &hits, n](fj::Ctx &) {
+          (void)t;
+          if (hits.size() != n)
+            bad++;
+        });
+      ctx.wait(c);
+      if (Tracker::live.load() != base)
+        bad++;
+      for (std::size_t i = 0; i < n; i++)
+        if (hits[i].load() != 1)
+          bad++;
+    }
+    // Children spawning on their parent's counter (not its owner).
+    fj::Counter c(ctx);
+    std::atomic<long> sum{0};
+    ctx.spawn_many(c, 4, [&c, &sum](fj::Ctx &sub, std::size_t i) {
+      sub.spawn_many(c, 3, [&sum, i](fj::Ctx &, std::size_t j) { sum += (long)(i * 3 + j); });
+    });
+    ctx.wait(c);
+    if (sum.load() != 66)
+      bad++;
+  });
+  outer.wait();
+  CHECK_EQ(bad.load(), 0);
+  CHECK_EQ(Tracker::live.load(), 0);
+}
+
 static void counter_raii(unsigned workers, int yielding) {
   fj::System sys = make_system(workers, yielding);
   // A counter leaving its scope early waits for its jobs first.
@@ -192,6 +240,7 @@ int main() {
   FOR_EACH_SETUP(captures);
   FOR_EACH_SETUP(large_callables);
   FOR_EACH_SETUP(run_many_shares_one_callable);
+  FOR_EACH_SETUP(owned_boxes);
   FOR_EACH_SETUP(counter_raii);
   CHECK_EQ(Tracker::live.load(), 0);
   std::printf("test_cpp_jobs: ok\n");
