@@ -66,6 +66,7 @@ PLAN = (
     + fiberjob_entries("fiberjob", [])
     + [("fiberjob-nofibers", "fiberjob_bench", [w, "--no-fibers"])
        for w in ["empty", "empty_unbatched", "fib", "fib_cutoff", "skynet"]]
+    + [("fiberjob-cpp", "fiberjob_cpp_bench", [w]) for w in ["fib", "skynet"]]
     + [("threads", "thread_yield_bench", [m] + p)
        for m in THREAD_MECHS for p in (["2", "--pin"], ["64", "--pin"], ["2"])]
     + [("onetbb", "tbb_bench", [w]) for w in ["empty", "fib", "fib_cutoff", "skynet", "parked"]]
@@ -87,6 +88,7 @@ THREADS = {
                  "empty_unbatched": "3: 2 workers + submitting main",
                  "empty_unbatched_w1": "2: 1 worker + submitting main"},
     "fiberjob-before": {"*": "as fiberjob"},
+    "fiberjob-cpp": {"*": "as fiberjob (the same program through fiberjob.hpp)"},
     "fiberjob-nofibers": {"*": "2 workers (+ main, asleep in fj_wait)",
                           "empty": "3: 2 workers + submitting main",
                           "empty_unbatched": "3: 2 workers + submitting main"},
@@ -324,6 +326,9 @@ def targets(results):
     for w in ("empty", "fib"):
         check("no-fiber tax on %s: fibers on ÷ enable_yielding = 0" % w, ("fiberjob", w),
               ("fiberjob-nofibers", w), 1.10)
+    for w in ("fib", "skynet"):
+        check("C++ layer on %s: fiberjob.hpp ÷ the same program on the C API" % w,
+              ("fiberjob-cpp", w), ("fiberjob", w), 1.15)
     p99 = median(results, "fiberjob", "fairness_high_p99")
     out.append(("fairness: HIGH job start latency p99 (yield interval %g µs)" % SLICE_US,
                 "%s µs = %s intervals" % (fmt(p99), fmt(None if p99 is None else p99 / SLICE_US)),
@@ -478,8 +483,8 @@ def section_submission(results):
 
 def section_forkjoin(results):
     rows = []
-    named = ["fiberjob", "fiberjob-before", "fiberjob-nofibers", "onetbb", "openmp",
-             "boost-fiber"]
+    named = ["fiberjob", "fiberjob-cpp", "fiberjob-before", "fiberjob-nofibers", "onetbb",
+             "openmp", "boost-fiber"]
     for w, what in (("fib", "fib(30), no cutoff"), ("fib_cutoff", "fib(30), serial below 16"),
                     ("skynet", "skynet, 1,000,000 leaves")):
         for s in systems_with(results, w, named):

@@ -9,18 +9,25 @@
  *   done.wait();                          // rethrows what a job counted on `done` threw
  *
  * Jobs.  Any callable taking (fj::Ctx &) — or () — is a job; run_many and
- * spawn_many take (fj::Ctx &, std::size_t i).  The callable is moved (or
- * copied, for an lvalue) into a box that lives until the job returned; its
- * captures, move-only ones included, are destroyed on the worker right after
- * the job body ends, on every path (normal return, exception), and before the
- * job is counted finished — so once a wait on its counter returned, every
- * capture of every job counted on it is gone.  If submission fails the box is
- * destroyed at once and fj::Error is thrown; nothing is submitted.
- * Boxes come from a per-thread cache of fixed 128-byte blocks: a job whose
- * callable is at most 120 bytes (any lambda with a few captures), and a
- * run_many/spawn_many of up to about ten jobs with a small callable, do not
- * touch the heap once the cache is warm.  run_many/spawn_many keep ONE
- * callable shared by all n jobs and call it concurrently, as const.
+ * spawn_many take (fj::Ctx &, std::size_t i) and keep ONE callable shared by
+ * all n jobs, called concurrently, as const.  The callable is moved (or
+ * copied, for an lvalue) into a box; its captures, move-only ones included,
+ * are destroyed after the job body ended, on every path (normal return,
+ * exception), and before any wait on the job's counter returns — so once a
+ * wait returned, every capture of every job counted on it is gone:
+ *   - in general on the worker, right after the body, before the job is
+ *     counted finished (for run_many/spawn_many: after the last of the n);
+ *   - for jobs a job spawns on a counter it created itself (Counter(Ctx &),
+ *     the fork-join case) the counter owns the boxes and destroys them when
+ *     that job's next wait on it returns, or when it is destroyed or moved.
+ * If submission fails the box is destroyed at once and fj::Error is thrown;
+ * nothing is submitted.  Where boxes live: a counter created in a job keeps
+ * its own jobs' boxes in a 160-byte arena inside the fj::Counter (two
+ * children with small captures, or a spawn_many of about ten); otherwise a
+ * box comes from a per-thread cache of fixed 128-byte blocks (a callable of
+ * up to 96 bytes, or a *_many of up to 127 jobs with a small
+ * callable); bigger ones from the heap.  So small jobs do not touch the heap
+ * once the cache is warm.
  *
  * Exceptions.  An exception leaving a job body is caught at the job boundary
  * (no exception ever unwinds into C or fiber-switch frames) and stored with
