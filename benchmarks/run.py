@@ -294,7 +294,7 @@ def targets(results):
 
     def check(claim, a, b, limit, note=""):
         r = R(a, b)
-        out.append((claim, ratio_cell(results, a, b) + note, "≤ %.2g×" % limit,
+        out.append((claim, ratio_cell(results, a, b) + note, "≤ %.3g×" % limit,
                     None if r is None else r <= limit))
 
     check("yield, 2 fibers on 1 worker ÷ bare round-robin fcontext scheduler (2 jumps per yield)",

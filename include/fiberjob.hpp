@@ -111,9 +111,15 @@ namespace detail {
   std::abort();
 }
 
+// Out of line and cold: the message building stays out of the callers'
+// hot paths (and their register allocation).
+[[noreturn, gnu::noinline, gnu::cold]] inline void throw_error(int r, const char *call) {
+  throw Error(r, call);
+}
+
 inline void check(int r, const char *call) {
   if (r != FJ_OK)
-    throw Error(r, call);
+    throw_error(r, call);
 }
 
 // ---- exceptions stored with a counter ------------------------------------
@@ -572,7 +578,7 @@ template <class Fn> struct ManyBox : OwnedBase {
   template <class F> static ManyBox *make(F &&f, ExceptionSlot *s, std::size_t n, OwnedBoxes *owner) {
     // The C counter holds at most 2^32 - 1 unfinished jobs anyway.
     if (n > UINT32_MAX)
-      throw Error(FJ_EOVERFLOW, "run_many");
+      throw_error(FJ_EOVERFLOW, "run_many");
     void *mem = nullptr;
     Storage w = Storage::Arena;
     Index ix = Index::Backs;
@@ -819,8 +825,11 @@ class Counter {
 
   fj_counter *handle(const char *call) const {
     if (!c_)
-      throw Error(FJ_EINVAL, (std::string(call) + " (moved-from fj::Counter)").c_str());
+      moved_from(call);
     return c_;
+  }
+  [[noreturn, gnu::noinline, gnu::cold]] static void moved_from(const char *call) {
+    throw Error(FJ_EINVAL, (std::string(call) + " (moved-from fj::Counter)").c_str());
   }
   void require_idle() const noexcept {
     if (c_ && fj_counter_value(c_) != 0)
@@ -862,8 +871,6 @@ class Ctx {
   // counter this very job is counted on throws Error(FJ_EDEADLK).
   // Suspends: yes; the job may resume on another worker.
   void wait(Counter &c) {
-    if (own_ && own_ == &c.slot_)
-      throw Error(FJ_EDEADLK, "fj::Ctx::wait");
     fj_counter *h = c.handle("fj::Ctx::wait");
     detail::check(detail::suspending([&] { return fj_ctx_wait(c_, h); }), "fj_ctx_wait");
     if (c.owner_ == c_)
@@ -885,12 +892,8 @@ class Ctx {
   fj_system *system() const noexcept { return fj_ctx_system(c_); }
 
  private:
-  template <class Fn> friend struct detail::OneBox;
-  template <class Fn> friend struct detail::ManyBox;
-  Ctx(fj_ctx *c, const detail::ExceptionSlot *own) noexcept : c_(c), own_(own) {}
 
   fj_ctx *c_;
-  const detail::ExceptionSlot *own_ = nullptr; // the counter counting this job
 };
 
 // ---- out-of-line definitions ------------------------------------------------
@@ -905,7 +908,7 @@ template <class Fn> void OneBox<Fn>::entry(fj_ctx *c, void *arg) noexcept {
   auto *b = static_cast<OneBox *>(arg);
   const bool owned = b->owned_destroy != nullptr; // fixed before submission
   {
-    Ctx ctx(c, b->slot);
+    Ctx ctx(c);
     try {
       invoke_job(b->fn, ctx);
     } catch (...) {
@@ -920,7 +923,7 @@ template <class Fn> void OneBox<Fn>::entry(fj_ctx *c, void *arg) noexcept {
 template <class Fn> void ManyBox<Fn>::run(fj_ctx *c, std::size_t i) noexcept {
   const bool owned = owned_destroy != nullptr; // fixed before submission; read while hot
   {
-    Ctx ctx(c, slot);
+    Ctx ctx(c);
     try {
       const Fn &f = fn;
       f(ctx, i);
@@ -949,7 +952,7 @@ void submit_one(ExceptionSlot *slot, OwnedBoxes *owner, F &&f, Submit &&submit,
   int r = submit(&Box::entry, static_cast<void *>(b));
   if (r != FJ_OK) {
     Box::destroy(b);
-    throw Error(r, call);
+    throw_error(r, call);
   }
   if (owner)
     owner->adopt(b, b->where != Storage::Arena || !std::is_trivially_destructible_v<Box>);
@@ -968,7 +971,7 @@ void submit_many_jobs(std::size_t n, ExceptionSlot *slot, OwnedBoxes *owner, F &
   int r = submit_many(b, n, submit);
   if (r != FJ_OK) {
     Box::destroy(b);
-    throw Error(r, call);
+    throw_error(r, call);
   }
   if (owner)
     owner->adopt(b, b->where != Storage::Arena || !std::is_trivially_destructible_v<Box>);
