@@ -33,12 +33,14 @@ static atomic_int returned;
 
 static void job_a(fj_ctx *ctx, void *arg) {
   (void)arg;
+  fj_ctx_set_name(ctx, "job_a"); /* named without symbols too (no libdw) */
   fj_ctx_wait(ctx, counter_b);
   atomic_fetch_add(&returned, 1); /* keeps the wait from being a tail call */
 }
 
 static void job_b(fj_ctx *ctx, void *arg) {
   (void)arg;
+  fj_ctx_set_name(ctx, "job_b");
   fj_ctx_wait(ctx, counter_a);
   atomic_fetch_add(&returned, 1);
 }
@@ -62,15 +64,15 @@ static void on_usr1(int sig) {
 }
 
 static void spinner(fj_ctx *ctx, void *arg) {
-  (void)ctx;
   (void)arg;
+  fj_ctx_set_name(ctx, "spinner");
   while (!atomic_load(&release_spinner))
     ;
 }
 
 static void second_spinner(fj_ctx *ctx, void *arg) {
-  (void)ctx;
   (void)arg;
+  fj_ctx_set_name(ctx, "second_spinner");
   for (;;)
     ;
 }
@@ -187,8 +189,10 @@ int main(void) {
     expect(ch.buf, ", held by job \"job_a\", which waits on counter");
   expect(ch.buf, "a thread in fj_wait waits on counter");
   expect(ch.buf, "fiberjob dump: 2 workers");
-  expect(ch.buf, "job_a (test_stall.c:");
+#if FJ_TEST_BACKTRACE
+  expect(ch.buf, "job_a (test_stall.c:"); /* call stacks: libdw on x86-64 */
   expect(ch.buf, "job_b (test_stall.c:");
+#endif
   child_kill(&ch);
   fputs(ch.buf, stdout);
 
