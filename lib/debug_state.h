@@ -34,6 +34,11 @@ typedef struct fj__sys_debug {
   fj__thread monitor;
   bool monitor_running;       /* owned by create/destroy */
   _Atomic uint32_t monitor_stop;
+  /* Request and signal counts before the monitor started: written by
+   * fj__monitor_start, read by the monitor thread (its creation orders
+   * them).  Read in the thread instead, a signal sent while it was not yet
+   * scheduled would count as already seen and never be dumped. */
+  uint32_t monitor_seen, monitor_hits;
 
   /* Tracing: `tracing` is read on every traced event; `trace` is set
    * before it goes to 1 (release) and freed after it goes to 0 and every

@@ -60,8 +60,7 @@ static void *fj__monitor_main(void *arg) {
   /* A quarter of the threshold: a stall is seen at most 25% late. */
   int64_t tick = stall_ns ? (int64_t)(stall_ns / 4) : -1;
   int signo = sys->cfg.dump_signal;
-  uint32_t seen = fj__load_acquire(&fj__dump_requests);
-  uint32_t hits = signo ? fj__load_acquire(&fj__signal_hits[signo]) : 0;
+  uint32_t seen = sys->dbg.monitor_seen, hits = sys->dbg.monitor_hits;
   uint64_t last = fj__progress(sys), quiet_since = fj__now_ns();
   bool reported = false;
   while (!fj__load_acquire(&sys->dbg.monitor_stop)) {
@@ -93,6 +92,11 @@ int fj__monitor_start(fj_system *sys) {
     return FJ_OK;
   if (sys->cfg.dump_signal < 0 || sys->cfg.dump_signal >= FJ__SIGNAL_MAX)
     return FJ_ECONFIG;
+  /* Baselines before the handler can count anything: every signal from
+   * here on is one the monitor dumps for. */
+  sys->dbg.monitor_seen = fj__load_acquire(&fj__dump_requests);
+  sys->dbg.monitor_hits =
+      sys->cfg.dump_signal ? fj__load_acquire(&fj__signal_hits[sys->cfg.dump_signal]) : 0;
   if (sys->cfg.dump_signal && fj__signal_watch(sys->cfg.dump_signal, fj__on_dump_signal) != 0)
     return FJ_ECONFIG;
   atomic_init(&sys->dbg.monitor_stop, 0);
