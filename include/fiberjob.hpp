@@ -13,13 +13,15 @@
  * all n jobs, called concurrently, as const.  The callable is moved (or
  * copied, for an lvalue) into a box; its captures, move-only ones included,
  * are destroyed after the job body ended, on every path (normal return,
- * exception), and before any wait on the job's counter returns — so once a
- * wait returned, every capture of every job counted on it is gone:
+ * exception):
  *   - in general on the worker, right after the body, before the job is
- *     counted finished (for run_many/spawn_many: after the last of the n);
+ *     counted finished (for run_many/spawn_many: after the last of the n),
+ *     so once a wait on the counter returned they are gone;
  *   - for jobs a job spawns on a counter it created itself (Counter(Ctx &),
  *     the fork-join case) the counter owns the boxes and destroys them when
- *     that job's next wait on it returns, or when it is destroyed or moved.
+ *     that job's own next wait on it returns (Ctx::wait or Counter::wait),
+ *     or when the counter is destroyed or moved.  A wait by anyone else does
+ *     not destroy them (the creating job may be spawning at that moment).
  * If submission fails the box is destroyed at once and fj::Error is thrown;
  * nothing is submitted.  Where boxes live: a counter created in a job keeps
  * its own jobs' boxes in a 160-byte arena inside the fj::Counter (two
