@@ -137,7 +137,7 @@ int fj_wait_timeout(fj_system *sys, fj_counter *c, uint64_t timeout_ns) {
     return FJ_EINVAL;
   if (c->sys != sys)
     return FJ_EWRONGSYSTEM;
-  if (fj_current_ctx())
+  if (fj__current_ctx())
     return FJ_EINJOB;
   if (timeout_ns > (uint64_t)INT64_MAX)
     timeout_ns = (uint64_t)INT64_MAX;
@@ -190,7 +190,4 @@ fj_priority fj_ctx_priority(const fj_ctx *ctx) {
 
 fj_system *fj_ctx_system(const fj_ctx *ctx) { return ctx ? ctx->sys : NULL; }
 
-fj_ctx *fj_current_ctx(void) {
-  fj__worker *w = fj__this_worker();
-  return w ? w->cur_ctx : NULL;
-}
+fj_ctx *fj_current_ctx(void) { return fj__current_ctx(); }

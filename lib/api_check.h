@@ -17,9 +17,17 @@ static inline bool fj__priority_valid(fj_priority prio) {
   return (unsigned)prio < FJ_PRIORITY_COUNT;
 }
 
+/* The ctx of the job running on the calling thread, or NULL.  Reads the
+ * worker through the non-inlined fj__this_worker: callers may be on either
+ * side of a fiber switch. */
+static inline fj_ctx *fj__current_ctx(void) {
+  fj__worker *w = fj__this_worker();
+  return w ? w->cur_ctx : NULL;
+}
+
 /* The ctx of the job running on this thread if it belongs to sys. */
 static inline fj_ctx *fj__ctx_of(fj_system *sys) {
-  fj_ctx *ctx = fj_current_ctx();
+  fj_ctx *ctx = fj__current_ctx();
   return ctx && ctx->sys == sys ? ctx : NULL;
 }
 
