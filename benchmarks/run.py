@@ -376,7 +376,8 @@ def section_yield(results):
             "scheduler that is two jumps (fiber → scheduler → next fiber); libfiberjob hands over "
             "directly, one stack switch per yield with 2 fibers.  So both framings are given: "
             "per yield (÷ the two-jump scheduler, the fair comparison of a whole scheduler) and "
-            "per switch (÷ one jump).", ""] + table(
+            "per switch (÷ one jump).  Yield figures are process CPU time per yield, the fastest "
+            "of 3 passes (see benchmarks/README.md).", ""] + table(
         ["what", "system", "threads", "unit", "median [min–max]", "÷ one jump",
          "÷ bare scheduler, same fibers"], rows)
 
