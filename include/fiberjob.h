@@ -221,7 +221,9 @@ typedef struct fj_stats {
   /* Deepest use of a fiber stack seen, in bytes, at page granularity: the
    * pages of a stack the kernel has backed (a page once touched stays), so
    * these are sampled when a stack is unmapped and by this call, never per
-   * job.  Compare with fj_config.stack_size / large_stack_size. */
+   * job; this call samples only the stacks that ran since its last call, so
+   * it stays cheap with thousands of parked fibers.  Compare with
+   * fj_config.stack_size / large_stack_size. */
   uint64_t stack_high_water;       /* fibers of stack_size */
   uint64_t stack_high_water_large; /* fibers of large_stack_size */
   /* Scheduling controls (appended; the fields above count both stack
@@ -237,8 +239,10 @@ typedef struct fj_stats {
   uint64_t pinned_run;           /* jobs and resumes taken from a worker's pinned queue */
 } fj_stats;
 
-/* Errors: FJ_EINVAL.  Threads: any.  The figures are read without locking,
- * so under load they are approximate; when the system is idle they are exact. */
+/* Errors: FJ_EINVAL.  Threads: any, jobs included; does not suspend.  The
+ * figures are read without locking, so under load they are approximate; when
+ * the system is idle they are exact.  Cost: a pass over the live fibers and
+ * a system call for each stack that ran since the previous call. */
 FJ_API int fj_system_stats(const fj_system *sys, fj_stats *out);
 
 /* ---- counters ---------------------------------------------------------- */

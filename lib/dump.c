@@ -134,7 +134,7 @@ FJ__RACY_READER static fj__job_snap *fj__snap_chain(fj__snapshot *s, const fj_ct
 
 FJ__RACY_READER static void fj__snap_fiber(fj__snapshot *s, fj_system *sys, const fj__fiber *f,
                            uint64_t now) {
-  unsigned state = fj__load_relaxed(&((fj__fiber *)f)->dbg.state);
+  unsigned state = fj__fiber_debug_view(&((fj__fiber *)f)->dbg);
   fj__fctx saved = f->ctx;
   const fj__worker *w = f->worker;
   const fj_ctx *ctx = f->job_ctx;
@@ -153,7 +153,7 @@ FJ__RACY_READER static void fj__snap_fiber(fj__snapshot *s, fj_system *sys, cons
   j->stack_size = (size_t)((const char *)f - f->stack.lo);
   j->stack_resident = fj__resident_bytes(f->stack.lo, j->stack_size);
   fj__snap_frames(s, j, count, f);
-  bool torn = fj__load_relaxed(&((fj__fiber *)f)->dbg.state) != state || f->ctx != saved;
+  bool torn = fj__fiber_debug_view(&((fj__fiber *)f)->dbg) != state || f->ctx != saved;
   for (size_t k = 0; k < count; k++) {
     j[k].fiber = f;
     j[k].suspended_ms = suspended_ms;

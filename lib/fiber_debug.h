@@ -33,11 +33,23 @@ typedef enum fj__fiber_view {
   FJ__VIEW_WOKEN,   /* parked_on reached zero; ready, queued */
 } fj__fiber_view;
 
+/* Or'ed into `state` by fj_system_stats once it has sampled a suspended
+ * fiber's stack: the stack cannot have grown since, because every resume
+ * stores a plain FJ__VIEW_RUNNING first (fj__fiber_debug_set), which clears
+ * the bit.  So a stats call makes a system call only for the stacks that
+ * ran since the last one, not for every live fiber (with ten thousand
+ * parked fibers, a per-job stats call used to cost ten thousand mincore
+ * calls under the process-wide registry lock).  Readers of the view mask
+ * it off (fj__fiber_debug_view). */
+#define FJ__VIEW_SAMPLED 0x100u
+
 typedef struct fj__fiber_debug {
   struct fj__fiber *reg_next, *reg_prev; /* guarded by the registry lock */
-  _Atomic uint32_t state;                /* fj__fiber_view */
+  _Atomic uint32_t state;                /* fj__fiber_view, maybe | FJ__VIEW_SAMPLED */
   struct fj_counter *_Atomic parked_on;  /* set before state = PARKED */
   _Atomic uint64_t parked_ns;            /* coarse monotonic clock at the park */
+  uint64_t stack_sampled; /* resident stack bytes at the FJ__VIEW_SAMPLED mark;
+                             guarded by the registry lock */
 } fj__fiber_debug;
 
 /* For functions that read other threads' fibers, jobs and stacks racily
@@ -52,6 +64,11 @@ static inline void fj__fiber_debug_set(fj__fiber_debug *d, fj__fiber_view s) {
 
 static inline void fj__fiber_debug_suspend(fj__fiber_debug *d, fj__fiber_view s) {
   fj__store_relaxed(&d->state, (uint32_t)s);
+}
+
+/* The view without the stats mark. */
+static inline fj__fiber_view fj__fiber_debug_view(fj__fiber_debug *d) {
+  return (fj__fiber_view)(fj__load_relaxed(&d->state) & ~FJ__VIEW_SAMPLED);
 }
 
 #endif

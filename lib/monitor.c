@@ -48,7 +48,7 @@ FJ__RACY_READER static bool fj__something_waits(fj_system *sys) {
   bool parked = false;
   fj__fiber_registry_lock();
   for (const fj__fiber *f = fj__fibers.head; f && !parked; f = f->dbg.reg_next)
-    parked = fj__load_relaxed(&((fj__fiber *)f)->dbg.state) == FJ__VIEW_PARKED && f->worker &&
+    parked = fj__fiber_debug_view(&((fj__fiber *)f)->dbg) == FJ__VIEW_PARKED && f->worker &&
              f->worker->sys == sys;
   fj__fiber_registry_unlock();
   return parked;

@@ -164,6 +164,27 @@ void fj__system_destroy(fj_system *sys) {
   fj__system_free(sys, sys->num_indices);
 }
 
+/* Resident bytes of f's stack, under the registry lock.  A system call only
+ * when f may have run since its last sample (see FJ__VIEW_SAMPLED).
+ * Mark first, sample second: a resume stores FJ__VIEW_RUNNING over the mark
+ * in the one modification order of `state`.  If that store comes before our
+ * CAS, the CAS fails or reads the view stored when f was suspended again —
+ * after the pages it touched were faulted in, so the sample below sees them.
+ * If it comes after, the mark is gone and the next call samples again.
+ * Either way a cached value is never older than f's last run.  A running
+ * fiber is sampled every time and not marked. */
+FJ__RACY_READER static uint64_t fj__stack_sample(fj__fiber *f) {
+  uint32_t view = fj__load_relaxed(&f->dbg.state);
+  if (view & FJ__VIEW_SAMPLED)
+    return f->dbg.stack_sampled;
+  bool marked = view != FJ__VIEW_RUNNING &&
+                fj__cas_acq_rel(&f->dbg.state, &view, view | FJ__VIEW_SAMPLED);
+  uint64_t used = fj__resident_bytes(f->stack.lo, (size_t)((const char *)f - f->stack.lo));
+  if (marked)
+    f->dbg.stack_sampled = used;
+  return used;
+}
+
 FJ__RACY_READER void fj__system_stats(const fj_system *sys, fj_stats *out) {
   memset(out, 0, sizeof *out);
   for (unsigned i = 0; i < sys->num_indices; i++) {
@@ -194,13 +215,13 @@ FJ__RACY_READER void fj__system_stats(const fj_system *sys, fj_stats *out) {
   out->fibers_live = fj__load_relaxed(&b->live);
   out->fibers_large_live = fj__load_relaxed(&b->large_live);
   out->fibers_peak = fj__load_relaxed(&b->peak);
-  /* Live stacks: sampled now (a system call per fiber of this system). */
+  /* Live stacks: sampled now (a system call per fiber that ran since the
+   * last call, see fj__stack_sample). */
   fj__fiber_registry_lock();
   for (const fj__fiber *f = fj__fibers.head; f; f = f->dbg.reg_next) {
     if (!f->worker || f->worker->sys != sys)
       continue;
-    size_t usable = (size_t)((const char *)f - f->stack.lo);
-    uint64_t used = fj__resident_bytes(f->stack.lo, usable);
+    uint64_t used = fj__stack_sample((fj__fiber *)f);
     uint64_t *slot = f->stack_class == FJ_STACK_LARGE ? &out->stack_high_water_large
                                                       : &out->stack_high_water;
     if (used > *slot)

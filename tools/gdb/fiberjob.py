@@ -51,7 +51,7 @@ def suspended_fibers():
     f = _registry_head()
     while int(f) != 0:
         dbg = f["dbg"]
-        state = int(dbg["state"])
+        state = int(dbg["state"]) & 0xFF  # without FJ__VIEW_SAMPLED (fiber_debug.h)
         if state in _STATES and int(f["job_ctx"]) != 0 and int(f["worker"]) != 0:
             out.append((f, state))
         f = dbg["reg_next"]
