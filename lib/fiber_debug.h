@@ -7,7 +7,8 @@
  *
  * Writers: the thread that owns the fiber at the time (the worker switching
  * away from it, or the worker that wakes it), with relaxed stores: these
- * fields steer nothing in the scheduler, they only describe.  Readers: the
+ * fields steer nothing in the scheduler, they only describe.  fj_system_stats
+ * also ORs FJ__VIEW_SAMPLED into `state` with a CAS (see there).  Readers: the
  * dump, racily, under the registry lock (which keeps the fiber mapped); a
  * reader that sees `state` or the saved context change while it looks
  * marks what it read as possibly torn.  Two stores per switch, nothing
