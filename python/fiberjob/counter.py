@@ -11,11 +11,10 @@ from typing import TYPE_CHECKING, Any, List, Optional, Tuple
 from ._ffi import ffi, lib
 from .errors import ForkedSystemError, InJobError, WaitTimeoutError, check
 from .lifetime import DOWN as _DOWN, FORKED as _FORKED, SLICE_NS as _WAIT_SLICE_NS
+from .systemlike import SystemLike
 
-if TYPE_CHECKING:  # only for annotations: system imports this module
+if TYPE_CHECKING:  # only for annotations
     import asyncio
-
-    from .system import JobSystem
 
 __all__ = ["Counter"]
 
@@ -62,7 +61,7 @@ class Counter:
 
     __slots__ = ("_ptr", "_system", "_errors", "_waited", "_keep", "__weakref__")
 
-    def __init__(self, system: "JobSystem", ptr: Any) -> None:
+    def __init__(self, system: SystemLike, ptr: Any) -> None:
         self._ptr = ptr
         self._system = system
         self._errors: List[Tuple[str, BaseException]] = []  # failed jobs that counted on it
@@ -87,7 +86,7 @@ class Counter:
         return lib.fj_counter_value(self._ptr)
 
     @property
-    def system(self) -> "JobSystem":
+    def system(self) -> SystemLike:
         """The JobSystem this counter belongs to."""
         return self._system
 
@@ -137,8 +136,9 @@ class Counter:
         until the counter is zero, then raises JobError as wait() does.  A
         fiber on the counter's system does the waiting and hands the outcome
         to the loop with call_soon_threadsafe: no polling, no thread."""
-        from .aio import wait_counter_async
-        return wait_counter_async(self)
+        # The system lends the asyncio glue (fiberjob.aio, which builds on
+        # this module and is imported on first use).
+        return self._system._wait_counter_async(self)
 
     def __repr__(self) -> str:
         return "<fiberjob.Counter value=%d>" % self.value

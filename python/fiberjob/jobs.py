@@ -14,16 +14,14 @@ import concurrent.futures
 import inspect
 import itertools
 import types
-from typing import TYPE_CHECKING, Any, Callable, Dict, Iterable, Optional
+from typing import Any, Callable, Dict, Iterable, Optional
 
 from ._ffi import ffi, lib
 from .counter import Counter
 from .errors import DeadlockError, NotInJobError, error_for_code
 from .futures import deliver, send_outcome
 from .priority import Priority, PriorityLike
-
-if TYPE_CHECKING:  # only for annotations: system imports this module
-    from .system import JobSystem
+from .systemlike import SystemLike
 
 __all__ = ["Ctx"]
 
@@ -57,7 +55,7 @@ class Job:
     __slots__ = ("fn", "args", "system", "counter", "gen", "ctx", "waiting", "sink", "kwargs",
                  "noctx")
 
-    def __init__(self, fn: Callable[..., Any], args: tuple, system: "JobSystem",
+    def __init__(self, fn: Callable[..., Any], args: tuple, system: SystemLike,
                  counter: Optional[Counter]) -> None:
         self.fn = fn
         self.args = args
@@ -80,7 +78,7 @@ class Ctx:
 
     __slots__ = ("_ptr", "_system")
 
-    def __init__(self, ptr: Any, system: "JobSystem") -> None:
+    def __init__(self, ptr: Any, system: SystemLike) -> None:
         self._ptr = ptr
         self._system = system
 
@@ -108,7 +106,7 @@ class Ctx:
         return Priority(lib.fj_ctx_priority(self._live()))
 
     @property
-    def system(self) -> "JobSystem":
+    def system(self) -> SystemLike:
         """The JobSystem running the job."""
         self._live()
         return self._system

@@ -426,6 +426,12 @@ class JobSystem:
         self._submit(self._g, [(fn, args)], priority, counter, False, True, sinks=[sink])
         return sink.future
 
+    def _wait_counter_async(self, counter: Counter) -> "asyncio.Future[None]":
+        # Counter.wait_async's body: counter sits below fiberjob.aio (which
+        # names Counter), so the system above both makes the call.
+        from .aio import wait_counter_async
+        return wait_counter_async(counter)
+
     def _submit_future(self, target, via_ctx, fn, args, priority, counter, kwargs=None,
                        noctx=False) -> JobFuture:
         if counter is None:
