@@ -132,32 +132,60 @@ FJ__RACY_READER static fj__job_snap *fj__snap_chain(fj__snapshot *s, const fj_ct
   return *count ? &s->jobs[first] : NULL;
 }
 
-FJ__RACY_READER static void fj__snap_fiber(fj__snapshot *s, fj_system *sys, const fj__fiber *f,
-                           uint64_t now) {
-  unsigned state = fj__fiber_debug_view(&((fj__fiber *)f)->dbg);
+/* One read of a suspended fiber; returns false if the fiber ran or changed
+ * state while it was read (then its snaps may be torn). */
+FJ__RACY_READER static bool fj__snap_fiber_once(fj__snapshot *s, fj_system *sys,
+                                                const fj__fiber *f, uint64_t now) {
+  fj__fiber_debug *dbg = &((fj__fiber *)f)->dbg;
+  /* Acquire both: pairs with fj__fiber_debug_suspended, so ctx and the
+   * stack are the ones the fiber left with this view (fiber_debug.h). */
+  uint32_t resumes = atomic_load_explicit(&dbg->resumes, memory_order_acquire);
+  unsigned state = atomic_load_explicit(&dbg->state, memory_order_acquire) & ~FJ__VIEW_SAMPLED;
   fj__fctx saved = f->ctx;
   const fj__worker *w = f->worker;
   const fj_ctx *ctx = f->job_ctx;
   if (state == FJ__VIEW_IDLE || state == FJ__VIEW_RUNNING || !w || w->sys != sys || !ctx)
-    return;
+    return true;
   size_t count;
   fj__job_snap *j = fj__snap_chain(s, ctx, state, w->index, &count);
   if (!j)
-    return;
+    return true;
   uint64_t suspended_ms = UINT64_MAX;
   if (state == FJ__VIEW_PARKED || state == FJ__VIEW_WOKEN) {
-    j->waits_on = fj__load_relaxed(&((fj__fiber *)f)->dbg.parked_on);
-    uint64_t at = fj__load_relaxed(&((fj__fiber *)f)->dbg.parked_ns);
+    j->waits_on = fj__load_relaxed(&dbg->parked_on);
+    uint64_t at = fj__load_relaxed(&dbg->parked_ns);
     suspended_ms = now > at ? (now - at) / 1000000u : 0;
   }
   j->stack_size = (size_t)((const char *)f - f->stack.lo);
   j->stack_resident = fj__resident_bytes(f->stack.lo, j->stack_size);
   fj__snap_frames(s, j, count, f);
-  bool torn = fj__fiber_debug_view(&((fj__fiber *)f)->dbg) != state || f->ctx != saved;
+  /* Orders the reads above before the re-checks: a resume that any of
+   * them saw is seen here too.  WOKEN after PARKED is a change of state
+   * only (the fiber has not run): the frames stay good, keep them. */
+  fj__fence_acquire();
+  unsigned now_state = fj__fiber_debug_view(dbg); /* a stats mark is no change */
+  bool torn = fj__load_relaxed(&dbg->resumes) != resumes || f->ctx != saved ||
+              (now_state != state && !(state == FJ__VIEW_PARKED && now_state == FJ__VIEW_WOKEN));
   for (size_t k = 0; k < count; k++) {
     j[k].fiber = f;
     j[k].suspended_ms = suspended_ms;
     j[k].torn = torn;
+  }
+  return !torn;
+}
+
+/* A fiber that ran while it was read is read again, a few times: it is
+ * usually suspended again by then (a yield loop), and a reader wants the
+ * whole picture rather than a marked one. */
+FJ__RACY_READER static void fj__snap_fiber(fj__snapshot *s, fj_system *sys, const fj__fiber *f,
+                                           uint64_t now) {
+  for (int attempt = 0; attempt < 8; attempt++) {
+    size_t first = s->n;
+    if (fj__snap_fiber_once(s, sys, f, now) || attempt == 7)
+      return;
+    for (size_t k = first; k < s->n; k++)
+      free(s->jobs[k].frames);
+    s->n = first;
   }
 }
 

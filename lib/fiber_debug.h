@@ -5,14 +5,24 @@
  * is parked on, when it parked, and its link in the process-wide registry
  * of fibers (fiber_registry.h).
  *
- * Writers: the thread that owns the fiber at the time (the worker switching
- * away from it, or the worker that wakes it), with relaxed stores: these
- * fields steer nothing in the scheduler, they only describe.  fj_system_stats
- * also ORs FJ__VIEW_SAMPLED into `state` with a CAS (see there).  Readers: the
- * dump, racily, under the registry lock (which keeps the fiber mapped); a
- * reader that sees `state` or the saved context change while it looks
- * marks what it read as possibly torn.  Two stores per switch, nothing
- * more: the yield path is ~120 instructions.  The gdb extension reads `state`, `parked_on` and the
+ * Writers: the thread that owns the fiber at the time, with relaxed stores
+ * (these fields steer nothing in the scheduler, they only describe), except
+ * where a reader needs an order:
+ *  - the worker that resumes a fiber bumps `resumes` and sets RUNNING before
+ *    the jump (fj__fiber_debug_resume);
+ *  - a suspended view (YIELDED, PARKED, IDLE) is stored with release only
+ *    after the switch, once the fiber's saved context is in fiber->ctx
+ *    (fj__dispose_left): before that, ctx still points at the previous
+ *    suspension's registers, on stack the fiber has since overwritten.
+ * Readers: the dump, racily, under the registry lock (which keeps the fiber
+ * mapped).  It loads `resumes` and `state` with acquire, reads the context
+ * and the stack, and loads both again after an acquire fence: a changed
+ * `resumes` says the fiber ran meanwhile even when it then suspended again
+ * at the same place (same state, same ctx), so the read may be torn.
+ * fj_system_stats also ORs FJ__VIEW_SAMPLED into `state` with a CAS (see
+ * there); readers mask it off.
+ * Three stores per switch, nothing more: the yield path is ~120
+ * instructions.  The gdb extension reads `state`, `parked_on` and the
  * registry links by name: keep them in step with tools/gdb/fiberjob.py.
  */
 #ifndef FJ_FIBER_DEBUG_H
@@ -36,7 +46,7 @@ typedef enum fj__fiber_view {
 
 /* Or'ed into `state` by fj_system_stats once it has sampled a suspended
  * fiber's stack: the stack cannot have grown since, because every resume
- * stores a plain FJ__VIEW_RUNNING first (fj__fiber_debug_set), which clears
+ * stores a plain FJ__VIEW_RUNNING first (fj__fiber_debug_resume), which clears
  * the bit.  So a stats call makes a system call only for the stacks that
  * ran since the last one, not for every live fiber (with ten thousand
  * parked fibers, a per-job stats call used to cost ten thousand mincore
@@ -47,6 +57,7 @@ typedef enum fj__fiber_view {
 typedef struct fj__fiber_debug {
   struct fj__fiber *reg_next, *reg_prev; /* guarded by the registry lock */
   _Atomic uint32_t state;                /* fj__fiber_view, maybe | FJ__VIEW_SAMPLED */
+  _Atomic uint32_t resumes;              /* bumped before every resume (wraps) */
   struct fj_counter *_Atomic parked_on;  /* set before state = PARKED */
   _Atomic uint64_t parked_ns;            /* coarse monotonic clock at the park */
   uint64_t stack_sampled; /* resident stack bytes at the FJ__VIEW_SAMPLED mark;
@@ -58,13 +69,24 @@ typedef struct fj__fiber_debug {
  * reads, which are by design and only ever describe, as errors. */
 #define FJ__RACY_READER __attribute__((no_sanitize("address", "thread")))
 
-/* relaxed: descriptive only (see the file comment). */
+/* relaxed: descriptive only (see the file comment).  For WOKEN, which a
+ * waker on any thread may store while the fiber stays suspended. */
 static inline void fj__fiber_debug_set(fj__fiber_debug *d, fj__fiber_view s) {
   fj__store_relaxed(&d->state, (uint32_t)s);
 }
 
-static inline void fj__fiber_debug_suspend(fj__fiber_debug *d, fj__fiber_view s) {
-  fj__store_relaxed(&d->state, (uint32_t)s);
+/* The resuming worker, before the jump.  Only that thread writes `resumes`
+ * now (the fiber is not queued anywhere), so load + store is enough. */
+static inline void fj__fiber_debug_resume(fj__fiber_debug *d) {
+  fj__store_relaxed(&d->resumes, fj__load_relaxed(&d->resumes) + 1u);
+  fj__store_relaxed(&d->state, (uint32_t)FJ__VIEW_RUNNING);
+}
+
+/* After the switch, once the fiber's context is saved in fiber->ctx:
+ * release pairs with the dump's acquire load of `state`, so a dump that
+ * sees this view also sees that ctx and the stack as the fiber left it. */
+static inline void fj__fiber_debug_suspended(fj__fiber_debug *d, fj__fiber_view s) {
+  atomic_store_explicit(&d->state, (uint32_t)s, memory_order_release);
 }
 
 /* The view without the stats mark. */

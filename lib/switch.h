@@ -35,11 +35,13 @@ __attribute__((always_inline)) static inline void fj__dispose_left(fj__worker *w
   w->leaving = NULL;
   gone->ctx = from; /* only now is it safe for anyone to resume it */
   FJ__FIBER_SET(gone, FJ__FIBER_LEAVING, FJ__FIBER_SUSPENDED);
-  if (__builtin_expect(w->leave == FJ__LEAVE_YIELD, 1))
+  if (__builtin_expect(w->leave == FJ__LEAVE_YIELD, 1)) {
+    /* After ctx: a dump must not unwind a stale one (fiber_debug.h). */
+    fj__fiber_debug_suspended(&gone->dbg, FJ__VIEW_YIELDED);
     /* The yield queue is this worker's own: only this thread, which is
      * here now, ever resumes a fiber from it. */
     fj__fifo_push(&w->yieldq[gone->prio], &gone->link);
-  else
+  } else
     fj__after_switch_other(w, gone);
 }
 
@@ -68,11 +70,9 @@ fj__switch_to(fj__worker *w, fj__fiber *self, fj__fiber *to, fj__leave leave,
   w->leave = leave;
   w->leave_node = node;
   w->current = to;
-  /* Descriptive only (fiber_debug.h): what dumps and gdb show. */
-  fj__fiber_debug_suspend(&self->dbg, leave == FJ__LEAVE_YIELD  ? FJ__VIEW_YIELDED
-                                      : leave == FJ__LEAVE_WAIT ? FJ__VIEW_PARKED
-                                                                : FJ__VIEW_IDLE);
-  fj__fiber_debug_set(&to->dbg, FJ__VIEW_RUNNING);
+  /* Descriptive only (fiber_debug.h): what dumps and gdb show.  Self's
+   * suspended view is stored after the switch, with its saved context. */
+  fj__fiber_debug_resume(&to->dbg);
   fj__transfer t = fj__fiber_switch(self, to, w, leave == FJ__LEAVE_RETIRE);
   /* Resumed, possibly by another worker: t.data is the worker we are on. */
   fj__after_switch((fj__worker *)t.data, t.from);
@@ -92,8 +92,7 @@ __attribute__((always_inline)) static inline void fj__switch_yield(fj__worker *w
   w->leaving = self;
   w->leave = FJ__LEAVE_YIELD;
   w->current = to;
-  fj__fiber_debug_suspend(&self->dbg, FJ__VIEW_YIELDED); /* descriptive only */
-  fj__fiber_debug_set(&to->dbg, FJ__VIEW_RUNNING);
+  fj__fiber_debug_resume(&to->dbg); /* descriptive only; self's view: after */
   fj__transfer t = fj__fiber_switch(self, to, w, false);
   FJ__ASSERT((fj__worker *)t.data == w && w->current == self && self->worker == w);
   FJ__ASSERT(self->job_ctx != NULL && self->job_ctx->worker == w);
