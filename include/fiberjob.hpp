@@ -754,15 +754,18 @@ class Counter {
     if (!c_)
       return;
     // During unwinding a rethrow would terminate: wait, ignore the exception.
-    if (fj_counter_value(c_) != 0)
+    // A settled counter is known to be zero without asking (see settled_).
+    if (!settled() && fj_counter_value(c_) != 0)
       detail::suspending([&] { return fj_wait(sys_, c_); });
     fj_counter_destroy(c_); // aborts with a message if jobs are still counted
-    owned_.drain();
+    // owned_'s destructor destroys the boxes it still holds.
   }
 
   Counter(const Counter &) = delete;
   Counter &operator=(const Counter &) = delete;
-  Counter(Counter &&o) noexcept : c_(o.c_), sys_(o.sys_), owner_(o.owner_) {
+  Counter(Counter &&o) noexcept
+      : c_(o.c_), sys_(o.sys_), owner_(o.owner_),
+        shared_(o.shared_.load(std::memory_order_relaxed)) {
     o.require_idle();
     o.owned_.drain(); // idle: their jobs have all returned
     o.c_ = nullptr;
@@ -779,6 +782,8 @@ class Counter {
     c_ = std::exchange(o.c_, nullptr);
     sys_ = o.sys_;
     owner_ = o.owner_;
+    settled_ = false;
+    shared_.store(o.shared_.load(std::memory_order_relaxed), std::memory_order_relaxed);
     slot_.take_from(o.slot_);
     return *this;
   }
@@ -791,7 +796,7 @@ class Counter {
     fj_counter *h = handle("fj::Counter::wait");
     detail::check(detail::suspending([&] { return fj_wait(sys_, h); }), "fj_wait");
     if (owner_ && fj_current_ctx() == owner_)
-      owned_.drain();
+      owner_waited();
     slot_.rethrow_if_any();
   }
 
@@ -819,7 +824,10 @@ class Counter {
 
   // The C handle (owned by this object; nullptr after a move), e.g. to count
   // C jobs on it or wait with fj_wait.  Threads: any.
-  fj_counter *get() const noexcept { return c_; }
+  fj_counter *get() const noexcept {
+    mark_shared(); // C code may count jobs on it behind the settled_ hint
+    return c_;
+  }
 
  private:
   friend class System;
@@ -839,8 +847,32 @@ class Counter {
                     "(its jobs hold its address)");
   }
 
-  // The owned boxes when ctx is the job that created the counter.
-  detail::OwnedBoxes *owned_by(fj_ctx *ctx) noexcept { return ctx == owner_ ? &owned_ : nullptr; }
+  // Before a submission through ctx: the owned boxes when ctx is the job
+  // that created the counter, else nullptr (and the counter is shared).
+  detail::OwnedBoxes *owned_by(fj_ctx *ctx) noexcept {
+    if (ctx == owner_) {
+      settled_ = false;
+      return &owned_;
+    }
+    mark_shared();
+    return nullptr;
+  }
+  // Before a submission by anyone but the owner, or handing out the C handle.
+  // Sticky and only ever set to true, so a destructor that is ordered after
+  // the submission (as it must be: the submission uses the counter) sees it
+  // whatever other thread stored it.  Load first: no write once set.
+  void mark_shared() const noexcept {
+    if (!shared_.load(std::memory_order_relaxed))
+      shared_.store(true, std::memory_order_relaxed);
+  }
+  // The owner's own wait on it returned: its jobs have all finished.
+  void owner_waited() noexcept {
+    owned_.drain();
+    settled_ = true;
+  }
+  // Zero for sure: only the owner ever submitted on it (no mark_shared) and
+  // its last wait returned after its last spawn.
+  bool settled() const noexcept { return settled_ && !shared_.load(std::memory_order_relaxed); }
 
   detail::OwnedBoxes owned_;
   fj_counter *c_ = nullptr;
@@ -848,6 +880,14 @@ class Counter {
   // The job that created the counter (Counter(Ctx &)), or nullptr; the
   // boxes of the jobs it spawns on the counter are owned_ (see OwnedBase).
   fj_ctx *owner_ = nullptr;
+  // A hint that lets the destructor skip asking the library for the value
+  // (the common fork-join shape: spawn, wait, leave the scope).  Touched by
+  // the owner job only (set by its waits, cleared by its spawns; moves and
+  // the destructor are ordered after its last use).
+  bool settled_ = false;
+  // Someone other than the owner submitted on it, or its C handle was handed
+  // out (see mark_shared): settled_ says nothing then.
+  mutable std::atomic<bool> shared_{false};
   detail::ExceptionSlot slot_;
 };
 
@@ -876,7 +916,7 @@ class Ctx {
     fj_counter *h = c.handle("fj::Ctx::wait");
     detail::check(detail::suspending([&] { return fj_ctx_wait(c_, h); }), "fj_ctx_wait");
     if (c.owner_ == c_)
-      c.owned_.drain();
+      c.owner_waited();
     c.slot_.rethrow_if_any();
   }
 
@@ -984,6 +1024,7 @@ void submit_many_jobs(std::size_t n, ExceptionSlot *slot, OwnedBoxes *owner, F &
 template <class F> void System::run(Counter &c, F &&f, Priority p) {
   detail::check_job<F>();
   fj_counter *h = c.handle("fj::System::run");
+  c.mark_shared();
   detail::submit_one(&c.slot_, nullptr, std::forward<F>(f),
                      [&](fj_job_fn fn, void *arg) {
                        return fj_run(sys_, fn, arg, static_cast<fj_priority>(p), h);
@@ -994,6 +1035,7 @@ template <class F> void System::run(Counter &c, F &&f, Priority p) {
 template <class F> void System::run_many(Counter &c, std::size_t n, F &&f, Priority p) {
   detail::check_many_job<F>();
   fj_counter *h = c.handle("fj::System::run_many");
+  c.mark_shared();
   detail::submit_many_jobs(n, &c.slot_, nullptr, std::forward<F>(f),
                            [&](const fj_job *jobs, std::size_t k) {
                              return fj_run_jobs(sys_, jobs, k, static_cast<fj_priority>(p), h);

@@ -236,12 +236,54 @@ static void counter_raii(unsigned workers, int yielding) {
   CHECK_EQ(done.load(), 4);
 }
 
+static void c_set_flag(fj_ctx *, void *arg) { static_cast<std::atomic<int> *>(arg)->store(1); }
+
+// A fork-join counter whose owner waited skips asking the library for its
+// value at destruction; jobs counted on it afterwards by anyone else, or
+// through its C handle, must still be waited for.
+static void settled_hint(unsigned workers, int yielding) {
+  fj::System sys = make_system(workers, yielding);
+  fj::Counter top(sys);
+  std::atomic<int> via_c{0}, via_other{0}, gate{0};
+  sys.run(top, [&](fj::Ctx &ctx) {
+    {
+      fj::Counter kids(ctx);
+      ctx.spawn(kids, [] {});
+      ctx.wait(kids); // settled
+      // Through the C handle: on one worker the C job is still queued here.
+      CHECK_OK(fj_ctx_spawn(ctx.get(), c_set_flag, &via_c, FJ_PRIORITY_NORMAL, kids.get()));
+    } // must wait for it
+    CHECK_EQ(via_c.load(), 1);
+    if (!yielding)
+      return;
+    {
+      fj::Counter kids(ctx), relay(ctx);
+      ctx.spawn(kids, [] {});
+      ctx.wait(kids); // settled
+      // Another job counts a job on kids; that job cannot end before gate.
+      ctx.spawn(relay, [&](fj::Ctx &sub) {
+        sub.spawn(kids, [&](fj::Ctx &late) {
+          while (!gate.load())
+            late.yield();
+          via_other = 1;
+        });
+      });
+      ctx.wait(relay);
+      gate = 1;
+    } // must wait for the late job
+    CHECK_EQ(via_other.load(), 1);
+  });
+  top.wait();
+  CHECK_EQ(via_c.load(), 1);
+}
+
 int main() {
   FOR_EACH_SETUP(captures);
   FOR_EACH_SETUP(large_callables);
   FOR_EACH_SETUP(run_many_shares_one_callable);
   FOR_EACH_SETUP(owned_boxes);
   FOR_EACH_SETUP(counter_raii);
+  FOR_EACH_SETUP(settled_hint);
   CHECK_EQ(Tracker::live.load(), 0);
   std::printf("test_cpp_jobs: ok\n");
   return 0;
