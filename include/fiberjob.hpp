@@ -948,7 +948,6 @@ namespace detail {
 
 template <class Fn> void OneBox<Fn>::entry(fj_ctx *c, void *arg) noexcept {
   auto *b = static_cast<OneBox *>(arg);
-  const bool owned = b->owned_destroy != nullptr; // fixed before submission
   {
     Ctx ctx(c);
     try {
@@ -958,12 +957,14 @@ template <class Fn> void OneBox<Fn>::entry(fj_ctx *c, void *arg) noexcept {
     }
   }
   // Not owned: free it before returning (the job is counted finished after).
-  if (!owned)
+  // owned_destroy is fixed before submission, and the box outlives the body
+  // either way (an owned one until the owner's wait, which needs this job
+  // to return); reading it only now keeps no register across the body.
+  if (!b->owned_destroy)
     destroy(b);
 }
 
 template <class Fn> void ManyBox<Fn>::run(fj_ctx *c, std::size_t i) noexcept {
-  const bool owned = owned_destroy != nullptr; // fixed before submission; read while hot
   {
     Ctx ctx(c);
     try {
@@ -975,8 +976,9 @@ template <class Fn> void ManyBox<Fn>::run(fj_ctx *c, std::size_t i) noexcept {
   }
   // Owned: the counter frees the box.  Shared, acq_rel: the last job sees
   // every other job's use of fn before destroying it, and does so before
-  // returning, as in OneBox::entry.
-  if (!owned && refs.fetch_sub(1, std::memory_order_acq_rel) == 1)
+  // returning, as in OneBox::entry (which says why owned_destroy is read
+  // only now; this job's reference keeps the box alive until the fetch_sub).
+  if (!owned_destroy && refs.fetch_sub(1, std::memory_order_acq_rel) == 1)
     destroy(this);
 }
 
