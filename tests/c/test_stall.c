@@ -31,13 +31,6 @@ static fj_system *stall_system(unsigned workers, uint32_t ms) {
 static fj_counter *counter_a, *counter_b;
 static atomic_int returned;
 
-static void job_a(fj_ctx *ctx, void *arg) {
-  (void)arg;
-  fj_ctx_set_name(ctx, "job_a"); /* named without symbols too (no libdw) */
-  fj_ctx_wait(ctx, counter_b);
-  atomic_fetch_add(&returned, 1); /* keeps the wait from being a tail call */
-}
-
 static void job_b(fj_ctx *ctx, void *arg) {
   (void)arg;
   fj_ctx_set_name(ctx, "job_b");
@@ -45,13 +38,26 @@ static void job_b(fj_ctx *ctx, void *arg) {
   atomic_fetch_add(&returned, 1);
 }
 
+/* job_a starts job_b itself: counter_a holds job_a before job_b exists, and
+ * counter_b holds job_b before job_a waits, so the cycle forms however the
+ * threads are scheduled.  (Submitting both from the main thread let a worker
+ * finish job_a's wait on a still-empty counter_b before job_b was submitted
+ * when the main thread was preempted; seen under qemu on a loaded machine.) */
+static void job_a(fj_ctx *ctx, void *arg) {
+  (void)arg;
+  fj_ctx_set_name(ctx, "job_a"); /* named without symbols too (no libdw) */
+  CHECK_OK(fj_ctx_spawn(ctx, job_b, NULL, FJ_PRIORITY_HIGH, counter_b));
+  fj_ctx_wait(ctx, counter_b);
+  atomic_fetch_add(&returned, 1); /* keeps the wait from being a tail call */
+}
+
 static void cycle_child(void) {
   fj_system *sys = stall_system(2, 100);
   counter_a = test_counter(sys);
   counter_b = test_counter(sys);
   CHECK_OK(fj_run(sys, job_a, NULL, FJ_PRIORITY_NORMAL, counter_a));
-  CHECK_OK(fj_run(sys, job_b, NULL, FJ_PRIORITY_HIGH, counter_b));
-  fj_wait(sys, counter_a); /* never returns */
+  int r = fj_wait(sys, counter_a); /* never returns */
+  fprintf(stderr, "cycle child: fj_wait returned %d (%s)\n", r, fj_strerror(r));
 }
 
 /* ---- a job that never returns ------------------------------------------ */
@@ -160,6 +166,16 @@ static int child_read_reports(child *ch, int count) {
   }
 }
 
+/* child_read_reports that must see `count` reports; else shows what came. */
+static void child_expect_reports(child *ch, int count) {
+  int seen = child_read_reports(ch, count);
+  if (seen != count) {
+    fprintf(stderr, "expected %d stall reports, got %d; child's stderr:\n%s\n", count, seen,
+            ch->buf);
+    exit(1);
+  }
+}
+
 static void child_kill(child *ch) {
   kill(ch->pid, SIGKILL);
   waitpid(ch->pid, NULL, 0);
@@ -179,7 +195,7 @@ int main(void) {
   alarm(120); /* a hang here is a failure, not a stuck CI */
 
   child_start(&ch, cycle_child);
-  CHECK_EQ(child_read_reports(&ch, 1), 1);
+  child_expect_reports(&ch, 1);
   expect(ch.buf, "fiberjob: stall report: no job started, finished or resumed for");
   /* Either job may come first in the cycle; job_b may also run nested in
    * job_a's wait (or the reverse), on the same fiber. */
@@ -197,12 +213,12 @@ int main(void) {
   fputs(ch.buf, stdout);
 
   child_start(&ch, spin_child);
-  CHECK_EQ(child_read_reports(&ch, 1), 1);
+  child_expect_reports(&ch, 1);
   expect(ch.buf, "STALL: job \"spinner\" has run on worker");
   expect(ch.buf, "without returning");
   CHECK(strstr(ch.buf, "DEADLOCK") == NULL);
   kill(ch.pid, SIGUSR1); /* progress, then a new stall: a second report */
-  CHECK_EQ(child_read_reports(&ch, 2), 2);
+  child_expect_reports(&ch, 2);
   const char *second = strstr(strstr(ch.buf, "end of stall report") + 1, "stall report");
   CHECK(second != NULL);
   expect(second, "STALL: job \"second_spinner\" has run on worker");
@@ -210,7 +226,7 @@ int main(void) {
   child_kill(&ch);
 
   child_start(&ch, progress_child);
-  CHECK_EQ(child_read_reports(&ch, 1), 0); /* reads to EOF: the child exits */
+  child_expect_reports(&ch, 0); /* reads to EOF: the child exits */
   int status;
   CHECK(waitpid(ch.pid, &status, 0) == ch.pid);
   CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
