@@ -13,6 +13,7 @@
 #include <signal.h>
 #include <stdatomic.h>
 #include <string.h>
+#include <sys/prctl.h>
 
 #include "check.h"
 
@@ -138,9 +139,16 @@ static void child_start(child *ch, void (*fn)(void)) {
   CHECK(pipe(fds) == 0);
   ch->len = 0;
   ch->buf[0] = 0;
+  pid_t parent = getpid();
   ch->pid = fork();
   CHECK(ch->pid >= 0);
   if (ch->pid == 0) {
+    /* A deadlocked child must not outlive a parent that failed a check (or
+     * met its alarm): it would spin or sleep forever holding the test's
+     * stdout open, and the harness would wait for it until its timeout. */
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent)
+      _exit(1); /* the parent died before prctl */
     dup2(fds[1], 2);
     close(fds[0]);
     fn();
