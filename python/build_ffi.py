@@ -100,6 +100,7 @@ int fjpy_sys_close(fjpy_sys *g);
 int fjpy_sys_wait_down(fjpy_sys *g, uint64_t timeout_ns);
 int fjpy_sys_state(fjpy_sys *g);
 void fjpy_sys_forked(fjpy_sys *g);
+fjpy_sys *fjpy_sys_dropped(void);
 int fjpy_sys_run(fjpy_sys *g, fj_job_fn fn, void *arg, fj_priority prio, fj_counter *c,
                  int *submitted);
 int fjpy_sys_run_jobs(fjpy_sys *g, const fj_job *jobs, size_t n, fj_priority prio,

@@ -219,6 +219,13 @@ void fjpy_sys_forked(fjpy_sys *g) {
   atomic_store_explicit(&g->sys, NULL, memory_order_relaxed); /* single thread */
 }
 
+/* Static, so never freed; refs stays 1 (nobody owns it, nobody releases it);
+ * only fjpy_sys_forked writes it (single-threaded child). */
+static fjpy_sys fjpy__dropped = {
+    .mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER, .state = DOWN, .refs = 1};
+
+fjpy_sys *fjpy_sys_dropped(void) { return &fjpy__dropped; }
+
 int fjpy_sys_run(fjpy_sys *g, fj_job_fn fn, void *arg, fj_priority prio, fj_counter *c,
                  int *submitted) {
   int counted, r = fjpy__enter(g, &counted);

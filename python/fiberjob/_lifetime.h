@@ -64,6 +64,12 @@ int fjpy_sys_state(fjpy_sys *g);
  * inherited fj_system.  Threads: the child's only thread. */
 void fjpy_sys_forked(fjpy_sys *g);
 
+/* A guard that is DOWN for ever and never freed (do not release it): what a
+ * JobSystem points at once its __del__ handed its own guard on, so a later
+ * call through it (another finalizer of the same cycle) gets FJ_ESHUTDOWN
+ * instead of reaching freed memory. */
+fjpy_sys *fjpy_sys_dropped(void);
+
 /* The fj_system calls, guarded as described above: FJ_ESHUTDOWN once
  * closing (from outside the system's jobs), FJPY_EFORKED after fork().
  * *submitted (may be NULL) is written with the result before returning, so

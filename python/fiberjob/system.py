@@ -16,8 +16,8 @@ import threading
 import traceback
 import weakref
 from dataclasses import dataclass
-from typing import (TYPE_CHECKING, Any, Callable, Iterable, Iterator, List, Optional, Sequence,
-                    Tuple)
+from typing import (TYPE_CHECKING, Any, Callable, Dict, Iterable, Iterator, List, Optional,
+                    Sequence, Tuple)
 
 from ._ffi import ffi, lib
 from . import counter as counter_module
@@ -106,9 +106,19 @@ def run_opts(priority: int, cptr: Any, stack: Optional[str], worker: Optional[in
 _live_systems: "weakref.WeakSet[JobSystem]" = weakref.WeakSet()
 #: Every system still referenced: at exit, their unretrieved errors are printed.
 _all_systems: "weakref.WeakSet[JobSystem]" = weakref.WeakSet()
-#: Guards of systems Python dropped while they still had to close; their
-#: closer threads finish the work, and the atexit hook waits for them.
+#: The owning handles (ffi.gc) of the guards of live JobSystems, by id().
+#: Kept here, not on the JobSystem: a JobSystem in a reference cycle is
+#: finalized by the cyclic GC together with everything only it references,
+#: in any order, so a handle it held could release the guard before its
+#: __del__ had read it.  __del__ hands the handle on to _orphans.
+_owners: Dict[int, Any] = {}
+#: Owning handles of guards of dropped systems: their closer threads finish
+#: the work, and the atexit hook waits for them.  Released once down, when
+#: the next JobSystem is made (not in __del__: other finalizers of the same
+#: cycle may still touch the dropped JobSystem).
 _orphans: set = set()
+#: The guard of every JobSystem whose __del__ has run: DOWN for ever.
+_DROPPED = lib.fjpy_sys_dropped()
 #: (job, exception) from dropped systems that nobody retrieved.
 _never_retrieved: List[Tuple[str, BaseException]] = []
 #: The main thread (where KeyboardInterrupt is raised) and its submission
@@ -205,7 +215,10 @@ class JobSystem:
                                                                 max_pooled_fibers))
         # The guard owns the fj_system; see _lifetime.h for why every call
         # on the system goes through it.
-        self._g = ffi.gc(out[0], lib.fjpy_sys_release)
+        # self._g is a plain pointer; _owners holds the reference (see there).
+        g = out[0]
+        _owners[id(self)] = ffi.gc(g, lib.fjpy_sys_release)
+        self._g = g
         _live_systems.add(self)
         _all_systems.add(self)
 
@@ -283,12 +296,17 @@ class JobSystem:
         # job): never block here.  The guard's closer thread finishes the
         # jobs and joins the workers; the atexit hook waits for it.
         g = getattr(self, "_g", None)
-        if g is None:
-            return
+        owner = _owners.get(id(self))
+        if g is None or owner is None:
+            return          # __init__ failed, or an earlier __del__ ran
         if lib.fjpy_sys_state(g) == _OPEN:
             lib.fjpy_sys_close(g)
-        if lib.fjpy_sys_state(g) != _DOWN:
-            _orphans.add(g)
+        # Hand the reference on (a signal in between leaves it in both), and
+        # point this object at a guard that stays DOWN: another finalizer of
+        # the same cycle may still call it once the real guard is released.
+        _orphans.add(owner)
+        del _owners[id(self)]
+        self._g = _DROPPED
         if self._unreported:
             _never_retrieved.extend(self._unreported)
 

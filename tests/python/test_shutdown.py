@@ -201,3 +201,34 @@ def test_close_from_inside_own_job_is_refused(js):
         js.run(job).wait()
     assert isinstance(ei.value.__cause__, fiberjob.InJobError)
     assert not js.closed
+
+
+def test_system_in_a_cycle_outlives_whatever_it_references():
+    # The cyclic GC finalizes a JobSystem in a reference cycle together with
+    # everything only it references, in any order.  Play the worst order by
+    # hand: every object the JobSystem holds that owns memory (ffi.gc / ffi.new
+    # handles; ffi.release refuses the others) is finalized before its
+    # __del__ runs.  __del__ and the exit hook must find the guard alive
+    # (a handle owning it here freed it first: a use-after-free under ASan).
+    r = run_script("""
+        import gc, fiberjob
+        from fiberjob._ffi import ffi
+        for close_first in (True, False):
+            js = fiberjob.JobSystem(workers=1)
+            js.run(lambda ctx: None)
+            if close_first:
+                js.close()
+            for v in list(vars(js).values()):
+                if isinstance(v, ffi.CData):
+                    try:
+                        ffi.release(v)
+                    except (ValueError, TypeError):
+                        pass        # a plain pointer: owns nothing
+            js.__del__()            # as the cyclic GC would, before dealloc
+            assert js.closed or not close_first
+        js2 = fiberjob.JobSystem(workers=1)   # releases the closed orphans
+        js2.run(lambda ctx: None).wait()
+        js2.close()
+        print("ok")
+    """, timeout=120)
+    assert r.returncode == 0 and r.stdout.strip() == "ok", r.stdout + r.stderr
