@@ -56,7 +56,23 @@ int fjpy_sys_create(const fj_config *cfg, fjpy_sys **out) {
   if (!g)
     return FJ_ENOMEM;
   fj_system *s;
+  /* The workers and the monitor inherit this mask: asynchronous signals
+   * (Ctrl-C, SIGALRM, ...) then reach Python's own threads, whose handler
+   * runs at once in the interrupted call; landed on a worker, the handler
+   * would only flag it, and the main thread would raise later, outside the
+   * code the signal interrupted.  Faults stay deliverable (stack guard,
+   * sanitizers). */
+  sigset_t async, old;
+  sigfillset(&async);
+  sigdelset(&async, SIGSEGV);
+  sigdelset(&async, SIGBUS);
+  sigdelset(&async, SIGFPE);
+  sigdelset(&async, SIGILL);
+  sigdelset(&async, SIGTRAP);
+  sigdelset(&async, SIGSYS);
+  pthread_sigmask(SIG_BLOCK, &async, &old);
   int r = fj_system_create(cfg, &s);
+  pthread_sigmask(SIG_SETMASK, &old, NULL);
   if (r != FJ_OK) {
     free(g);
     return r;
