@@ -532,8 +532,8 @@ class JobSystem:
                             "generator functions as jobs, and a coroutine would never be "
                             "awaited" % (fn,))
                     jid = next(job_ids)
+                    ids.append(jid)   # first: a signal after it still undoes the entry
                     job = _jobs[jid] = Job(fn, tuple(args), self, counter)
-                    ids.append(jid)
                     if sinks is not None:
                         job.sink = self._pending.sinks[jid] = sinks[i]
                         job.kwargs = kwargs
