@@ -232,3 +232,21 @@ def test_system_in_a_cycle_outlives_whatever_it_references():
         print("ok")
     """, timeout=120)
     assert r.returncode == 0 and r.stdout.strip() == "ok", r.stdout + r.stderr
+
+
+def test_workers_leave_asynchronous_signals_to_pythons_threads(js):
+    # A SIGINT/SIGALRM a worker took would only flag Python's handler, and
+    # the main thread would raise KeyboardInterrupt later, outside the call
+    # the signal interrupted.  Workers block them; faults stay deliverable.
+    import signal
+    masks = []
+    c = js.counter()
+    for _ in range(js.workers * 4):
+        js.run(lambda ctx: masks.append(signal.pthread_sigmask(signal.SIG_BLOCK, [])),
+               counter=c)
+    c.wait()
+    assert masks
+    for m in masks:
+        assert {signal.SIGINT, signal.SIGALRM, signal.SIGTERM, signal.SIGUSR1} <= m, m
+        assert not {signal.SIGSEGV, signal.SIGBUS, signal.SIGFPE, signal.SIGILL} & m, m
+    assert signal.SIGINT not in signal.pthread_sigmask(signal.SIG_BLOCK, [])
