@@ -520,7 +520,9 @@ FJ_API int fj_ctx_set_name(fj_ctx *ctx, const char *name);
  * jobs still holding that counter), any cycle among them ("DEADLOCK: job A
  * waits on counter c1, held by job B, which waits on counter c2, held by
  * job A") or else the reason of the stall, then the snapshot.  The next
- * report comes only after work progressed and stalled again.
+ * report comes only after work progressed and stalled again, or when more
+ * threads block in fj_wait than the last report listed (a thread that was
+ * between two timed waits, or not yet inside its wait, when it was taken).
  * fj_config.dump_signal = a signal number (e.g. SIGQUIT): on that signal
  * the snapshot goes to stderr, written by a monitor thread (not in the
  * handler); the program's previous handler comes back at destroy.  The

@@ -415,7 +415,7 @@ static void fj__print_holders(FILE *out, const fj__snapshot *s, const fj_counter
             pending - started == 1 ? "" : "s");
 }
 
-int fj__dump_stall_report(fj_system *sys, FILE *out, uint64_t quiet_ms) {
+int fj__dump_stall_report(fj_system *sys, FILE *out, uint64_t quiet_ms, size_t *threads_shown) {
   fj__snapshot s = {0};
   fj__snapshot_take(&s, sys);
   fprintf(out, "fiberjob: stall report: no job started, finished or resumed for %llu ms\n",
@@ -430,8 +430,10 @@ int fj__dump_stall_report(fj_system *sys, FILE *out, uint64_t quiet_ms) {
     fputc('\n', out);
     fj__print_holders(out, &s, j->waits_on);
   }
+  *threads_shown = 0;
   fj__spin_lock(&sys->dbg.lock);
   for (const fj__thread_wait *t = sys->dbg.thread_waits; t; t = t->next) {
+    ++*threads_shown;
     fputs("  a thread in fj_wait waits on ", out);
     fj__print_counter(out, t->counter);
     fputc('\n', out);

@@ -18,7 +18,8 @@ int fj__dump(fj_system *sys, FILE *out);
 
 /* The stall report: a headline, the wait graph with any cycle or the
  * reason of the stall, then the snapshot.  quiet_ms: how long nothing
- * progressed.  Threads: the monitor thread. */
-int fj__dump_stall_report(fj_system *sys, FILE *out, uint64_t quiet_ms);
+ * progressed.  *threads_shown: how many threads blocked in fj_wait it
+ * lists.  Threads: the monitor thread. */
+int fj__dump_stall_report(fj_system *sys, FILE *out, uint64_t quiet_ms, size_t *threads_shown);
 
 #endif

@@ -8,7 +8,10 @@
  * that returned).  The monitor samples it every quarter of stall_report_ms;
  * when it has not moved for stall_report_ms while a fiber is parked or a
  * thread blocks in fj_wait, it writes one report, and writes the next only
- * after the sum moved again.
+ * after the sum moved again, or when more threads block in fj_wait than
+ * the last report listed: a thread may be between two timed waits at the
+ * moment of a report (the Python binding waits in 50 ms slices), or not
+ * yet inside its wait, and a report without it hides who waits on what.
  *
  * The dump signal's handler only bumps fj__dump_requests and wakes the
  * futex on it (both async-signal-safe); monitor threads sleep on that word
@@ -63,6 +66,7 @@ static void *fj__monitor_main(void *arg) {
   uint32_t seen = sys->dbg.monitor_seen, hits = sys->dbg.monitor_hits;
   uint64_t last = fj__progress(sys), quiet_since = fj__now_ns();
   bool reported = false;
+  size_t threads_shown = 0; /* by the last report */
   while (!fj__load_acquire(&sys->dbg.monitor_stop)) {
     fj__futex_wait(&fj__dump_requests, seen, tick);
     if (fj__load_acquire(&sys->dbg.monitor_stop))
@@ -79,8 +83,9 @@ static void *fj__monitor_main(void *arg) {
       last = p;
       quiet_since = now;
       reported = false;
-    } else if (!reported && now - quiet_since >= stall_ns && fj__something_waits(sys)) {
-      fj__dump_stall_report(sys, stderr, (now - quiet_since) / 1000000u);
+    } else if (now - quiet_since >= stall_ns && fj__something_waits(sys) &&
+               (!reported || fj__load_relaxed(&sys->dbg.threads_waiting) > threads_shown)) {
+      fj__dump_stall_report(sys, stderr, (now - quiet_since) / 1000000u, &threads_shown);
       reported = true;
     }
   }
