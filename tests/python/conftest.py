@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: MIT
 """Shared fixtures.  `make_system(**kw)` builds a JobSystem that is closed at
 teardown even when the test fails (so no worker outlives its test)."""
+import signal
 import threading
 
 import pytest
@@ -12,6 +13,14 @@ except ImportError as e:  # pragma: no cover - a setup problem, not a test failu
         "fiberjob is not importable (%s). Run the suite with `meson test -C build --suite python`, "
         "or PYTHONPATH=build/python /usr/bin/python3 -m pytest tests/python, or from a venv "
         "where the package is installed (see python/README.md)" % e) from e
+
+
+# A harness that starts the suite as a background job of a non-interactive
+# shell hands it SIGINT ignored, and Python then installs no
+# KeyboardInterrupt handler (nor do the interpreters the tests start, which
+# inherit "ignored").  The Ctrl-C tests need the ordinary behaviour.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @pytest.fixture
