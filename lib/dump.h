@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * dump.h — the human-readable snapshot of a system (fj_system_dump) and the
+ * dump.h — the human-readable picture of a system (fj_system_dump) and the
  * stall report built on it: workers, queues, every suspended fiber with its
  * job, counter and call stack, and the wait graph between jobs.
  */
