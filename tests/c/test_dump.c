@@ -13,11 +13,14 @@
 
 #include "check.h"
 
-static atomic_int stop, finished;
+static atomic_int stop, finished, hold;
 
+/* While `hold` is set the running yielder spins instead of yielding, so
+ * nothing resumes and the picture stands still for the dump. */
 __attribute__((noinline)) static void yield_loop(fj_ctx *ctx) {
   while (!atomic_load(&stop))
-    fj_ctx_yield(ctx);
+    if (!atomic_load(&hold))
+      fj_ctx_yield(ctx);
 }
 
 static void yielder_job(fj_ctx *ctx, void *arg) {
@@ -67,10 +70,21 @@ int main(void) {
   CHECK_OK(fj_run_jobs(sys, yielders, 2, FJ_PRIORITY_NORMAL, gate));
   CHECK_OK(fj_run(sys, waiter_job, gate, FJ_PRIORITY_NORMAL, done));
 
-  /* Until the waiter has parked, and a yielder was read whole (a dump taken
-   * earlier, or one that marks a fiber it saw resume while reading it, is
-   * still valid, just not the picture this test checks). */
+  /* Until the waiter has parked and a yielder is suspended (a dump taken
+   * earlier is still valid, just not the picture this test checks).  Then
+   * the yielders hold still, so a dump reads them whole: one that marks a
+   * fiber it saw resume while reading it may come only before the hold
+   * took effect (under valgrind, whose serialised threads let the yielders
+   * run through every read, waiting for a whole read without the hold
+   * never ended). */
   char *text = NULL;
+  for (;;) {
+    free(text);
+    text = dump_to_string(sys);
+    if (strstr(text, "parked on") && strstr(text, "ready after a yield"))
+      break;
+  }
+  atomic_store(&hold, 1);
   for (;;) {
     free(text);
     text = dump_to_string(sys);
@@ -107,6 +121,7 @@ int main(void) {
   free(text);
 
   atomic_store(&stop, 1);
+  atomic_store(&hold, 0);
   CHECK_OK(fj_wait(sys, done));
   CHECK_EQ(atomic_load(&finished), 3);
   fj_stats st;
