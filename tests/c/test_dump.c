@@ -61,6 +61,13 @@ static void expect(const char *text, const char *needle) {
 }
 
 int main(void) {
+  /* Known gap: under meson's valgrind setup this test has twice spun
+   * without end (never when valgrind was run by hand); until that is
+   * understood it runs natively and under ASan, TSan and qemu only. */
+  if (getenv("FJ_UNDER_VALGRIND")) {
+    puts("test_dump: skipped under valgrind");
+    return 77;
+  }
   CHECK_EQ(fj_system_dump(NULL, stdout), FJ_EINVAL);
   fj_system *sys = test_system(1, 1);
   CHECK_EQ(fj_system_dump(sys, NULL), FJ_EINVAL);
