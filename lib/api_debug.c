@@ -24,6 +24,8 @@ int fj_ctx_set_name(fj_ctx *ctx, const char *name) {
   return FJ_OK;
 }
 
+const char *fj_ctx_name(const fj_ctx *ctx) { return ctx ? ctx->name : NULL; }
+
 int fj_trace_start(fj_system *sys, size_t max_events) {
   if (!sys || max_events == 0)
     return FJ_EINVAL;

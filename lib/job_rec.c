@@ -9,7 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "types.h"
+#include "ctx.h"
+#include "fiber.h"
 #include "versioned.h"
 
 /* The first published fj_run_opts ends after name: the smallest we accept. */
@@ -89,5 +90,3 @@ void fj__job_rec_run(fj_ctx *ctx, void *arg) {
   if (f)
     f->pin = outer_pin;
 }
-
-const char *fj_ctx_name(const fj_ctx *ctx) { return ctx ? ctx->name : NULL; }

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * types.h — the structs every scheduling file shares: the system, its
- * workers, and the context handed to a job.  Types only; the functions that
- * work on them live one concern per file (docs/design.md has the map).
+ * types.h — the structs every scheduling file shares: the system and its
+ * workers (the context handed to a job is in ctx.h).  Types only; the
+ * functions that work on them live one concern per file (docs/design.md
+ * has the map).
  *
  * Fields of a worker are owned by the worker's own thread unless they say
  * otherwise.  The deques are the only structures other threads touch (they
@@ -20,6 +21,7 @@
 
 #include "aging.h"
 #include "counter.h"
+#include "ctx.h"
 #include "debug_state.h"
 #include "deque.h"
 #include "fiber.h"
@@ -124,26 +126,6 @@ typedef enum fj__worker_activity {
   FJ__WORKER_IDLE,   /* looking for work */
   FJ__WORKER_ASLEEP, /* sleeping until notified */
 } fj__worker_activity;
-
-/* The context handed to a job.  It lives on the stack that runs the job
- * (a fiber's, or the worker thread's with enable_yielding = 0). */
-struct fj_ctx {
-  struct fj_system *sys;
-  fj__worker *worker; /* updated whenever the job resumes on another worker */
-  fj__fiber *fiber;   /* NULL with enable_yielding = 0 */
-  fj_counter *counter; /* the counter that counts this job (NULL: none) */
-  unsigned prio;
-  /* What the job is, for dumps and traces (which read it racily). */
-  fj_job_fn fn;
-  void *arg;
-  const char *name;    /* fj_ctx_set_name, or NULL */
-  /* A job run nested on a waiting job's stack (see fj__wait) points to
-   * it; the waiting job's waiting_on is the counter it waits for. */
-  struct fj_ctx *outer;
-  fj_counter *waiting_on;
-  uint64_t trace_id;   /* 0 until a trace records the job */
-  uint32_t trace_seq;  /* suspensions recorded so far */
-};
 
 struct fj_system {
   fj_config cfg;          /* validated copy; immutable */
