@@ -23,6 +23,32 @@
 #include <valgrind/valgrind.h>
 #endif
 
+/* Puts f on the process-wide registry (fiber_registry.h), newest first.
+ * Here rather than in fiber_registry.c: the links live in the fiber's
+ * debug record, so only the file that knows a fiber's layout links it. */
+static void fj__fiber_register(fj__fiber *f) {
+  fj__fiber_registry_lock();
+  f->dbg.reg_prev = NULL;
+  f->dbg.reg_next = fj__fibers.head;
+  if (fj__fibers.head)
+    fj__fibers.head->dbg.reg_prev = f;
+  fj__fibers.head = f;
+  fj__fibers.count++;
+  fj__fiber_registry_unlock();
+}
+
+static void fj__fiber_unregister(fj__fiber *f) {
+  fj__fiber_registry_lock();
+  if (f->dbg.reg_prev)
+    f->dbg.reg_prev->dbg.reg_next = f->dbg.reg_next;
+  else
+    fj__fibers.head = f->dbg.reg_next;
+  if (f->dbg.reg_next)
+    f->dbg.reg_next->dbg.reg_prev = f->dbg.reg_prev;
+  fj__fibers.count--;
+  fj__fiber_registry_unlock();
+}
+
 fj__fiber *fj__fiber_create(size_t usable) {
   fj__stack s;
   if (fj__stack_map(&s, usable) != 0)
@@ -41,12 +67,12 @@ fj__fiber *fj__fiber_create(size_t usable) {
 #if FJ_VALGRIND_STACKS
   f->valgrind_id = VALGRIND_STACK_REGISTER(s.lo, (char *)f);
 #endif
-  fj__fiber_registry_add(f);
+  fj__fiber_register(f);
   return f;
 }
 
 void fj__fiber_destroy(fj__fiber *f) {
-  fj__fiber_registry_remove(f); /* before unmapping: dumps read it under the lock */
+  fj__fiber_unregister(f); /* before unmapping: dumps read it under the lock */
   fj__stack s = f->stack;
 #if FJ_TSAN_FIBERS
   __tsan_destroy_fiber(f->tsan_fiber);

@@ -3,26 +3,26 @@
  * fiber_registry.h — every fiber stack mapped in the process, on one list,
  * so that a dump or a debugger can find fibers that nothing else points to
  * (a fiber parked on a counter is reachable only from that counter).
- * Adding and removing happen when a stack is mapped or unmapped, which
- * costs a system call anyway; the scheduler's hot paths never touch it.
+ * fiber.c adds a fiber when it maps its stack and removes it before
+ * unmapping, which costs a system call anyway; the scheduler's hot paths
+ * never touch it.  The links are the fibers' own (fiber_debug.h), so this
+ * header needs no fiber layout: readers that walk the list include fiber.h.
  */
 #ifndef FJ_FIBER_REGISTRY_H
 #define FJ_FIBER_REGISTRY_H
 
-#include "fiber.h"
 #include "spinlock.h"
+
+struct fj__fiber;
 
 /* The gdb extension reads `head` by name (tools/gdb/fiberjob.py). */
 typedef struct fj__fiber_registry {
   fj__spinlock lock;
-  fj__fiber *head; /* guarded by lock; newest first */
+  struct fj__fiber *head; /* guarded by lock; newest first */
   unsigned long count;
 } fj__fiber_registry;
 
 extern fj__fiber_registry fj__fibers;
-
-void fj__fiber_registry_add(fj__fiber *f);
-void fj__fiber_registry_remove(fj__fiber *f);
 
 /* Hold the lock while reading other threads' fibers: no fiber on the list
  * is unmapped meanwhile.  Keep it short: fiber creation waits for it. */
