@@ -11,15 +11,31 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../spinlock.h"
-
 #if FJ_HAVE_LIBDW
 #include <elfutils/libdwfl.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <unistd.h>
 
-/* One session at a time: libdwfl handles are not thread-safe. */
-static fj__spinlock fj__bt_lock;
+#include "../internal.h"
+
+/* One session at a time: libdwfl handles are not thread-safe.  A blocking
+ * mutex, not a spinlock: a session holds it while it reads /proc and the
+ * modules' debug information, far longer than a spin is worth. */
+static pthread_mutex_t fj__bt_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* A failure (EINVAL, EDEADLK) is a corrupted or misused lock: fatal. */
+static void fj__bt_lock_take(void) {
+  int r = pthread_mutex_lock(&fj__bt_lock);
+  if (r != 0)
+    fj__fatal("backtrace lock failed: %s", strerror(r));
+}
+
+static void fj__bt_lock_release(void) {
+  int r = pthread_mutex_unlock(&fj__bt_lock);
+  if (r != 0)
+    fj__fatal("backtrace unlock failed: %s", strerror(r));
+}
 
 /* The stack being walked; read by the memory callback. */
 typedef struct fj__bt_walk_state {
@@ -99,7 +115,7 @@ fj__bt_session *fj__bt_begin(void) {
   fj__bt_session *s = calloc(1, sizeof *s);
   if (!s)
     return NULL;
-  fj__spin_lock(&fj__bt_lock);
+  fj__bt_lock_take();
   s->dwfl = dwfl_begin(&fj__bt_callbacks);
   if (!s->dwfl)
     goto fail;
@@ -115,7 +131,7 @@ fail:
   if (s->dwfl)
     dwfl_end(s->dwfl);
   free(s);
-  fj__spin_unlock(&fj__bt_lock);
+  fj__bt_lock_release();
   return NULL;
 }
 
@@ -124,7 +140,7 @@ void fj__bt_end(fj__bt_session *s) {
     return;
   dwfl_end(s->dwfl);
   free(s);
-  fj__spin_unlock(&fj__bt_lock);
+  fj__bt_lock_release();
 }
 
 static int fj__bt_frame(Dwfl_Frame *frame, void *arg) {
