@@ -177,41 +177,45 @@ static bool fj__print_cycle_from(FILE *out, const fj__snapshot *s, size_t k) {
   return false;
 }
 
+/* How many jobs of c have not started (are still queued): what c counts
+ * less the jobs the snapshot shows holding it. */
+static size_t fj__unstarted_holders(const fj__snapshot *s, const fj_counter *c) {
+  size_t started = 0;
+  for (size_t k = 0; k < s->n; k++)
+    if (s->jobs[k].holds == c)
+      started++;
+  size_t pending = fj__counter_pending(c);
+  return pending > started ? pending - started : 0;
+}
+
 /* Why a wait on c does not end, when no cycle explains it. */
 static void fj__print_stall_reason(FILE *out, const fj__snapshot *s, const fj_counter *c,
                                    uint64_t quiet_ms) {
-  size_t started = 0;
   for (size_t k = 0; k < s->n; k++) {
     const fj__job_snap *j = &s->jobs[k];
-    if (j->holds != c)
-      continue;
-    started++;
-    if (j->state == FJ__VIEW_RUNNING)
+    if (j->holds == c && j->state == FJ__VIEW_RUNNING)
       fprintf(out, "STALL: job \"%s\" has run on worker %u for at least %llu ms without "
                    "returning\n",
               j->name, j->worker, (unsigned long long)quiet_ms);
   }
-  size_t pending = fj__counter_pending(c);
-  if (pending > started)
+  size_t queued = fj__unstarted_holders(s, c);
+  if (queued > 0)
     fprintf(out, "STALL: %zu job%s of counter %p %s not started and no worker takes %s\n",
-            pending - started, pending - started == 1 ? "" : "s", (const void *)c,
-            pending - started == 1 ? "is" : "are", pending - started == 1 ? "it" : "them");
+            queued, queued == 1 ? "" : "s", (const void *)c, queued == 1 ? "is" : "are",
+            queued == 1 ? "it" : "them");
 }
 
 static void fj__print_holders(FILE *out, const fj__snapshot *s, const fj_counter *c) {
-  size_t started = 0;
   for (size_t k = 0; k < s->n; k++) {
     const fj__job_snap *j = &s->jobs[k];
-    if (j->holds != c)
-      continue;
-    started++;
-    fprintf(out, "    held by job \"%s\" (%s, priority %s, worker %u)\n", j->name,
-            fj__state_words(j->state), fj__prio_name[j->prio], j->worker);
+    if (j->holds == c)
+      fprintf(out, "    held by job \"%s\" (%s, priority %s, worker %u)\n", j->name,
+              fj__state_words(j->state), fj__prio_name[j->prio], j->worker);
   }
-  size_t pending = fj__counter_pending(c);
-  if (pending > started)
-    fprintf(out, "    held by %zu job%s not yet started (queued)\n", pending - started,
-            pending - started == 1 ? "" : "s");
+  size_t queued = fj__unstarted_holders(s, c);
+  if (queued > 0)
+    fprintf(out, "    held by %zu job%s not yet started (queued)\n", queued,
+            queued == 1 ? "" : "s");
 }
 
 int fj__dump_stall_report(fj_system *sys, FILE *out, uint64_t quiet_ms, size_t *threads_shown) {
