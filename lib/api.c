@@ -77,10 +77,10 @@ void fj_counter_destroy(fj_counter *c) {
 
 size_t fj_counter_value(const fj_counter *c) { return c ? fj__counter_pending(c) : 0; }
 
-static int fj__submit(fj_system *sys, const fj_job *jobs, size_t n, fj_priority prio,
-                      fj_counter *c) {
-  if (!sys)
-    return FJ_EINVAL;
+/* The checks of a submission to sys, whoever submits: the jobs, the
+ * priority, then the counter's system. */
+static int fj__check_submission(const fj_system *sys, const fj_job *jobs, size_t n,
+                                fj_priority prio, const fj_counter *c) {
   int r = fj__check_jobs(jobs, n);
   if (r != FJ_OK)
     return r;
@@ -88,8 +88,16 @@ static int fj__submit(fj_system *sys, const fj_job *jobs, size_t n, fj_priority 
     return FJ_EPRIORITY;
   if (c && c->sys != sys)
     return FJ_EWRONGSYSTEM;
-  if (n == 0)
-    return FJ_OK;
+  return FJ_OK;
+}
+
+static int fj__submit(fj_system *sys, const fj_job *jobs, size_t n, fj_priority prio,
+                      fj_counter *c) {
+  if (!sys)
+    return FJ_EINVAL;
+  int r = fj__check_submission(sys, jobs, n, prio, c);
+  if (r != FJ_OK || n == 0)
+    return r;
   fj_ctx *ctx = fj__ctx_of(sys);
   if (ctx)
     return fj__spawn(ctx, jobs, n, (unsigned)prio, c);
@@ -156,15 +164,9 @@ int fj_ctx_spawn_jobs(fj_ctx *ctx, const fj_job *jobs, size_t n, fj_priority pri
                       fj_counter *c) {
   if (!fj__ctx_valid(ctx))
     return FJ_EINVAL;
-  int r = fj__check_jobs(jobs, n);
-  if (r != FJ_OK)
+  int r = fj__check_submission(ctx->sys, jobs, n, prio, c);
+  if (r != FJ_OK || n == 0)
     return r;
-  if (!fj__priority_valid(prio))
-    return FJ_EPRIORITY;
-  if (c && c->sys != ctx->sys)
-    return FJ_EWRONGSYSTEM;
-  if (n == 0)
-    return FJ_OK;
   return fj__spawn(ctx, jobs, n, (unsigned)prio, c);
 }
 
