@@ -5,10 +5,15 @@ Meson runs it as `build_ffi.py OUT.c` to write the generated C source, which
 it then compiles together with fiberjob/_native.c and links to libfiberjob.
 The cdef is kept small: opaque handles, and `...` wherever the compiler can
 supply a value or a layout from include/fiberjob.h so the two cannot drift.
+The lifetime guard's declarations are read from fiberjob/_lifetime.h itself.
 """
+import os
+import re
 import sys
 
 import cffi
+
+HERE = os.path.dirname(os.path.abspath(__file__))
 
 CDEF = r"""
 typedef struct fj_system fj_system;
@@ -89,35 +94,6 @@ const char *fj_ctx_name(const fj_ctx *ctx);
 int fj_trace_start(fj_system *sys, size_t max_events);
 int fj_trace_stop(fj_system *sys, const char *json_path);
 
-/* _lifetime.h */
-#define FJPY_EFORKED ...
-typedef struct fjpy_sys fjpy_sys;
-int fjpy_sys_create(const fj_config *cfg, fjpy_sys **out);
-void fjpy_sys_release(fjpy_sys *g);
-fj_system *fjpy_sys_raw(fjpy_sys *g);
-int fjpy_sys_in_own_job(fjpy_sys *g);
-int fjpy_sys_close(fjpy_sys *g);
-int fjpy_sys_wait_down(fjpy_sys *g, uint64_t timeout_ns);
-int fjpy_sys_state(fjpy_sys *g);
-void fjpy_sys_forked(fjpy_sys *g);
-fjpy_sys *fjpy_sys_dropped(void);
-int fjpy_sys_run(fjpy_sys *g, fj_job_fn fn, void *arg, fj_priority prio, fj_counter *c,
-                 int *submitted);
-int fjpy_sys_run_jobs(fjpy_sys *g, const fj_job *jobs, size_t n, fj_priority prio,
-                      fj_counter *c, int *submitted);
-int fjpy_sys_submit(fjpy_sys *g, const fj_job *jobs, size_t n, const fj_run_opts *opts,
-                    int *submitted);
-int fjpy_sys_attach(fjpy_sys *g, unsigned *worker_index);
-int fjpy_sys_detach(fjpy_sys *g);
-int fjpy_sys_counter_create(fjpy_sys *g, fj_counter **out);
-int fjpy_sys_wait_timeout(fjpy_sys *g, fj_counter *c, uint64_t timeout_ns);
-int fjpy_sys_stats(fjpy_sys *g, fj_stats *out);
-int fjpy_sys_num_workers(fjpy_sys *g);
-int fjpy_sys_dump(fjpy_sys *g, char **text, size_t *len);
-int fjpy_sys_trace_start(fjpy_sys *g, size_t max_events);
-int fjpy_sys_trace_stop(fjpy_sys *g, const char *json_path);
-void fjpy_free(void *p);
-
 /* _native.h */
 #define FJPY_DONE ...
 #define FJPY_YIELD ...
@@ -140,9 +116,33 @@ int64_t fjn_now_ns(void);
 """
 
 
+def header_cdef(path):
+    """The declarations of one of the package's own C headers as cdef text.
+
+    Comments, the include guard and #include lines are dropped, and every
+    #define with a value becomes `#define NAME ...` so the compiler supplies
+    it.  Any other preprocessor line is refused: cffi cannot read it.
+    """
+    with open(path, encoding="utf-8") as f:
+        text = re.sub(r"/\*.*?\*/", "", f.read(), flags=re.S)
+    lines = []
+    for line in text.splitlines():
+        word = line.split()[:3]
+        if not word or not word[0].startswith("#"):
+            lines.append(line)
+        elif word[0] == "#define" and len(word) == 3 and word[1].isidentifier():
+            lines.append("#define %s ..." % word[1])
+        elif word[0] in ("#ifndef", "#endif", "#include") or word[0] == "#define" and len(word) == 2:
+            continue  # the include guard and the includes
+        else:
+            raise ValueError("%s: cannot pass %r to cffi" % (path, line.strip()))
+    return "\n".join(lines)
+
+
 def make_ffi():
     ffi = cffi.FFI()
     ffi.cdef(CDEF)
+    ffi.cdef(header_cdef(os.path.join(HERE, "fiberjob", "_lifetime.h")))
     ffi.set_source("fiberjob._ffi",
                    '#include "fiberjob.h"\n#include "_lifetime.h"\n#include "_native.h"\n')
     return ffi

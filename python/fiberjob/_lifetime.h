@@ -22,6 +22,10 @@
  *   - The close runs on a closer thread of its own, never on a worker (a
  *     JobSystem dropped inside one of its jobs is closed that way), and any
  *     number of threads may wait for DOWN, in slices so Ctrl-C gets through.
+ *
+ * python/build_ffi.py reads this header as the cffi declarations: keep it to
+ * prototypes, typedefs and #defines of one value (no #if, no macros with
+ * arguments).
  */
 #ifndef FIBERJOB_PY_LIFETIME_H
 #define FIBERJOB_PY_LIFETIME_H
