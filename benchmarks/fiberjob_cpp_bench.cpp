@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * fiberjob_cpp_bench.cpp — fib and skynet written with the C++ layer
- * (fiberjob.hpp), the same programs as fiberjob_bench.c's on the C API:
+ * (forkjoin.hpp), the same programs as fiberjob_bench.c's on the C API:
  * same sizes, 2 workers, 64 KiB stacks, one counter per inner node, the
  * timed region from the first submission to the end of the outer wait.
  * The report divides these by the C figures of the same round.
@@ -16,6 +16,7 @@
 #include <cstring>
 
 #include "bench_util.h"
+#include "forkjoin.hpp"
 
 static const char *const kSystem = "fiberjob-cpp";
 
@@ -25,43 +26,6 @@ static fj::System make_system(unsigned workers) {
   cfg.num_workers = workers;
   cfg.stack_size = BENCH_STACK;
   return fj::System(cfg);
-}
-
-static bool opt_two_spawns;
-
-// One counter, two children and a wait per node.
-static long fib(fj::Ctx &ctx, int n, int cutoff) {
-  if (n < 2 || n < cutoff)
-    return bench_fib_serial(n);
-  long r[2] = {0, 0};
-  fj::Counter c(ctx);
-  if (opt_two_spawns) {
-    ctx.spawn(c, [&r, n, cutoff](fj::Ctx &sub) { r[0] = fib(sub, n - 1, cutoff); });
-    ctx.spawn(c, [&r, n, cutoff](fj::Ctx &sub) { r[1] = fib(sub, n - 2, cutoff); });
-  } else {
-    ctx.spawn_many(c, 2, [&r, n, cutoff](fj::Ctx &sub, std::size_t i) {
-      r[i] = fib(sub, n - 1 - (int)i, cutoff);
-    });
-  }
-  ctx.wait(c);
-  return r[0] + r[1];
-}
-
-// Ten children per node from one spawn_many sharing one callable.
-static long skynet(fj::Ctx &ctx, long first, long size) {
-  if (size == 1)
-    return first;
-  long sums[10];
-  long step = size / 10;
-  fj::Counter c(ctx);
-  ctx.spawn_many(c, 10, [&sums, first, step](fj::Ctx &sub, std::size_t i) {
-    sums[i] = skynet(sub, first + (long)i * step, step);
-  });
-  ctx.wait(c);
-  long s = 0;
-  for (long v : sums)
-    s += v;
-  return s;
 }
 
 // Runs body(ctx) as one job and reports the time to its end.
@@ -86,19 +50,22 @@ int main(int argc, char **argv) {
   const char *w = argv[1];
   long n = bench_int_option(argc, argv, "--workers", 0);
   unsigned workers = n > 0 ? (unsigned)n : 2;
-  opt_two_spawns = bench_has_flag(argc, argv, "--two-spawns");
+  bool two_spawns = bench_has_flag(argc, argv, "--two-spawns");
   char figure[64];
   const char *base = w;
-  std::snprintf(figure, sizeof figure, "%s%s", base, opt_two_spawns ? "_two_spawns" : "");
+  std::snprintf(figure, sizeof figure, "%s%s", base, two_spawns ? "_two_spawns" : "");
   if (n > 0)
     std::snprintf(figure + std::strlen(figure), sizeof figure - std::strlen(figure), "_w%u", workers);
   try {
     if (!std::strcmp(w, "fib") || !std::strcmp(w, "fib_cutoff")) {
       int cutoff = std::strcmp(w, "fib") ? BENCH_FIB_CUTOFF : 0;
-      long r = timed(workers, figure, [cutoff](fj::Ctx &ctx) { return fib(ctx, BENCH_FIB_N, cutoff); });
+      long r = timed(workers, figure, [cutoff, two_spawns](fj::Ctx &ctx) {
+        return forkjoin_fib(ctx, BENCH_FIB_N, cutoff, two_spawns);
+      });
       bench_verify(r == BENCH_FIB_RESULT, "fib", r, BENCH_FIB_RESULT);
     } else if (!std::strcmp(w, "skynet")) {
-      long r = timed(workers, figure, [](fj::Ctx &ctx) { return skynet(ctx, 0, BENCH_SKYNET_LEAVES); });
+      long r = timed(workers, figure,
+                     [](fj::Ctx &ctx) { return forkjoin_skynet(ctx, 0, BENCH_SKYNET_LEAVES); });
       bench_verify(r == BENCH_SKYNET_SUM, "skynet", r, BENCH_SKYNET_SUM);
     } else {
       std::fprintf(stderr, "unknown workload %s\n", w);

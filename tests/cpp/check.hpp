@@ -75,16 +75,4 @@ inline fj::System make_system(unsigned workers, int yielding) {
   return fj::System(cfg);
 }
 
-// fib(n) as fork-join through the C++ layer: two spawns and a wait per node.
-inline long test_fib(fj::Ctx &ctx, int n) {
-  if (n < 2)
-    return n;
-  long x = 0, y = 0;
-  fj::Counter c(ctx);
-  ctx.spawn(c, [&x, n](fj::Ctx &sub) { x = test_fib(sub, n - 1); });
-  ctx.spawn(c, [&y, n](fj::Ctx &sub) { y = test_fib(sub, n - 2); });
-  ctx.wait(c);
-  return x + y;
-}
-
 #endif

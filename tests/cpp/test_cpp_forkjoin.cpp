@@ -1,40 +1,25 @@
 // SPDX-License-Identifier: MIT
 /*
- * test_cpp_forkjoin.cpp — recursion through the C++ layer: fib with spawn and
- * wait inside lambdas, skynet with spawn_many, jobs that yield, and plain
- * threads waiting on counters at the same time.
+ * test_cpp_forkjoin.cpp — recursion through the C++ layer: the benchmark's
+ * fib (spawn and wait inside lambdas) and skynet (spawn_many), jobs that
+ * yield, and plain threads waiting on counters at the same time.
  */
 #include <thread>
 #include <vector>
 
 #include "check.hpp"
+#include "../../benchmarks/forkjoin.hpp"
 
 static long fib_serial(int n) { return n < 2 ? n : fib_serial(n - 1) + fib_serial(n - 2); }
-
-static long skynet(fj::Ctx &ctx, long first, long size) {
-  if (size == 1)
-    return first;
-  long sums[10] = {0};
-  long step = size / 10;
-  fj::Counter c(ctx);
-  ctx.spawn_many(c, 10, [&sums, first, step](fj::Ctx &sub, std::size_t i) {
-    sums[i] = skynet(sub, first + (long)i * step, step);
-  });
-  ctx.wait(c);
-  long s = 0;
-  for (long v : sums)
-    s += v;
-  return s;
-}
 
 static void recursion(unsigned workers, int yielding) {
   fj::System sys = make_system(workers, yielding);
   fj::Counter c(sys);
   int n = (int)test_scaled(20) < 12 ? 12 : 20;
   long f = -1, sk = -1;
-  sys.run(c, [&](fj::Ctx &ctx) { f = test_fib(ctx, n); });
+  sys.run(c, [&](fj::Ctx &ctx) { f = forkjoin_fib(ctx, n, 0, true); });
   long leaves = test_scaled(100000) >= 100000 ? 100000 : 1000;
-  sys.run(c, [&](fj::Ctx &ctx) { sk = skynet(ctx, 0, leaves); });
+  sys.run(c, [&](fj::Ctx &ctx) { sk = forkjoin_skynet(ctx, 0, leaves); });
   c.wait();
   CHECK_EQ(f, fib_serial(n));
   CHECK_EQ(sk, leaves * (leaves - 1) / 2);
