@@ -29,6 +29,26 @@ static void check(int r, const char *what) {
   }
 }
 
+/* The defaults with n worker threads. */
+static fj_config config_with_workers(unsigned n) {
+  fj_config cfg;
+  fj_config_init(&cfg);
+  cfg.num_workers = n;
+  return cfg;
+}
+
+static fj_system *create_system(const fj_config *cfg) {
+  fj_system *sys;
+  check(fj_system_create(cfg, &sys), "create");
+  return sys;
+}
+
+static fj_counter *create_counter(fj_system *sys) {
+  fj_counter *c;
+  check(fj_counter_create(sys, &c), "counter");
+  return c;
+}
+
 /* ---- pinned round trip --------------------------------------------------- */
 
 enum { TRIPS = 20000 };
@@ -43,8 +63,7 @@ static void on_main(fj_ctx *ctx, void *arg) {
 
 static void caller(fj_ctx *ctx, void *arg) {
   (void)arg;
-  fj_counter *c;
-  check(fj_counter_create(fj_ctx_system(ctx), &c), "counter");
+  fj_counter *c = create_counter(fj_ctx_system(ctx));
   fj_run_opts o;
   fj_run_opts_init(&o);
   o.worker = (int)main_index;
@@ -58,15 +77,11 @@ static void caller(fj_ctx *ctx, void *arg) {
 }
 
 static void pinned_roundtrip(void) {
-  fj_config cfg;
-  fj_config_init(&cfg);
-  cfg.num_workers = 2;
+  fj_config cfg = config_with_workers(2);
   cfg.attach_slots = 1;
-  fj_system *sys;
-  check(fj_system_create(&cfg, &sys), "create");
+  fj_system *sys = create_system(&cfg);
   check(fj_thread_attach(sys, &main_index), "attach");
-  fj_counter *all;
-  check(fj_counter_create(sys, &all), "counter");
+  fj_counter *all = create_counter(sys);
   for (int pass = 0; pass < 2; pass++) { /* the first pass is the warm-up */
     atomic_store(&trips_done, 0);
     uint64_t t0 = bench_now_ns();
@@ -115,14 +130,10 @@ static int cmp_double(const void *a, const void *b) {
 }
 
 static void aging(uint32_t aging_us, const char *workload) {
-  fj_config cfg;
-  fj_config_init(&cfg);
-  cfg.num_workers = 1;
+  fj_config cfg = config_with_workers(1);
   cfg.aging_us = aging_us;
-  fj_system *sys;
-  check(fj_system_create(&cfg, &sys), "create");
-  fj_counter *c;
-  check(fj_counter_create(sys, &c), "counter");
+  fj_system *sys = create_system(&cfg);
+  fj_counter *c = create_counter(sys);
   enum { PROBES = 20 };
   double lat[PROBES];
   for (int i = 0; i < PROBES; i++) {
@@ -162,15 +173,11 @@ static void gate_waiter(fj_ctx *ctx, void *arg) {
 }
 
 static void gate_run(size_t max_fibers, const char *workload) {
-  fj_config cfg;
-  fj_config_init(&cfg);
-  cfg.num_workers = 2;
+  fj_config cfg = config_with_workers(2);
   cfg.max_fibers = max_fibers;
-  fj_system *sys;
-  check(fj_system_create(&cfg, &sys), "create");
-  fj_counter *all;
-  check(fj_counter_create(sys, &gate), "counter");
-  check(fj_counter_create(sys, &all), "counter");
+  fj_system *sys = create_system(&cfg);
+  gate = create_counter(sys);
+  fj_counter *all = create_counter(sys);
   uint64_t t0 = bench_now_ns();
   check(fj_run(sys, gate_keeper, NULL, FJ_PRIORITY_HIGH, gate), "run");
   for (long i = 0; i < GATE_JOBS; i++)
