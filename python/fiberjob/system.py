@@ -15,7 +15,6 @@ import sys
 import threading
 import traceback
 import weakref
-from dataclasses import dataclass
 from typing import (TYPE_CHECKING, Any, Callable, Dict, Iterable, Iterator, List, Optional,
                     Sequence, Tuple)
 
@@ -30,6 +29,7 @@ from .lifetime import CLOSING as _CLOSING, DOWN as _DOWN, FORKED as _FORKED, OPE
 from .lifetime import wait_down as _wait_down
 from .native import NativeTask
 from .priority import Priority, PriorityLike, priority_value
+from .stats import Stats
 
 if TYPE_CHECKING:  # only for annotations; importing asyncio is left to run_async
     import asyncio
@@ -47,28 +47,6 @@ DEFAULT_STACK_SIZE = 1024 * 1024
 
 _NATIVE_JOB = ffi.addressof(lib, "fjn_job")
 _NULL = ffi.NULL
-
-
-@dataclass(frozen=True)
-class Stats:
-    """fj_stats: running totals since the system started (fibers_live and
-    fibers_pooled are 'now')."""
-    jobs_run: int
-    jobs_stolen: int
-    yields: int
-    waits_suspended: int
-    fibers_created: int
-    fibers_live: int
-    fibers_pooled: int
-    stack_high_water: int = 0        #: deepest use of a fiber stack seen, bytes
-    stack_high_water_large: int = 0  #: the same for large-stack fibers
-    fibers_large_created: int = 0    #: large-stack fibers mapped (part of fibers_created)
-    fibers_large_live: int = 0       #: now: large-stack fibers mapped
-    fibers_large_pooled: int = 0     #: now: idle large-stack fibers
-    fibers_peak: int = 0             #: most fibers live at once (never above max_fibers)
-    fiber_unavailable: int = 0       #: times no fiber could be had (budget or mapping)
-    aged_picks: int = 0              #: jobs picked ahead of higher priorities by aging
-    pinned_run: int = 0              #: jobs and resumes taken from pinned queues
 
 
 _STACKS = {"small": lib.FJ_STACK_SMALL, "large": lib.FJ_STACK_LARGE}
