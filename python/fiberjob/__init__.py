@@ -33,7 +33,8 @@ Counter (wait, wait_async, value), Ctx (spawn, spawn_many, submit,
 counter), FiberExecutor, JobFuture, Priority, Stats, the exceptions
 (FiberJobError and one subclass per FJ_E... code; JobError for a job's
 own exception) and fiberjob.native (C workloads).  Modules by concern:
-errors, priority, counter, jobs, futures, system, executor, aio, native.
+errors, priority, stats, systemlike, counter, jobs, futures, system, executor,
+aio, native.
 python/README.md has the whole API and the threading rules.
 """
 import ctypes as _ctypes

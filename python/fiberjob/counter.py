@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, List, Optional, Tuple
 from ._ffi import ffi, lib
 from .errors import ForkedSystemError, InJobError, WaitTimeoutError, check
 from .lifetime import DOWN as _DOWN, FORKED as _FORKED, SLICE_NS as _WAIT_SLICE_NS
-from .systemlike import SystemLike
+from .systemlike import SystemInternals, SystemLike
 
 if TYPE_CHECKING:  # only for annotations
     import asyncio
@@ -61,7 +61,7 @@ class Counter:
 
     __slots__ = ("_ptr", "_system", "_errors", "_waited", "_keep", "__weakref__")
 
-    def __init__(self, system: SystemLike, ptr: Any) -> None:
+    def __init__(self, system: "SystemInternals[Counter]", ptr: Any) -> None:
         self._ptr = ptr
         self._system = system
         self._errors: List[Tuple[str, BaseException]] = []  # failed jobs that counted on it
@@ -86,7 +86,7 @@ class Counter:
         return lib.fj_counter_value(self._ptr)
 
     @property
-    def system(self) -> SystemLike:
+    def system(self) -> "SystemLike[Counter]":
         """The JobSystem this counter belongs to."""
         return self._system
 

@@ -21,7 +21,7 @@ from .counter import Counter
 from .errors import DeadlockError, NotInJobError, error_for_code
 from .futures import deliver, send_outcome
 from .priority import Priority, PriorityLike
-from .systemlike import SystemLike
+from .systemlike import SystemInternals, SystemLike
 
 __all__ = ["Ctx"]
 
@@ -55,7 +55,7 @@ class Job:
     __slots__ = ("fn", "args", "system", "counter", "gen", "ctx", "waiting", "sink", "kwargs",
                  "noctx")
 
-    def __init__(self, fn: Callable[..., Any], args: tuple, system: SystemLike,
+    def __init__(self, fn: Callable[..., Any], args: tuple, system: SystemInternals[Counter],
                  counter: Optional[Counter]) -> None:
         self.fn = fn
         self.args = args
@@ -78,7 +78,7 @@ class Ctx:
 
     __slots__ = ("_ptr", "_system")
 
-    def __init__(self, ptr: Any, system: SystemLike) -> None:
+    def __init__(self, ptr: Any, system: SystemInternals[Counter]) -> None:
         self._ptr = ptr
         self._system = system
 
@@ -106,7 +106,7 @@ class Ctx:
         return Priority(lib.fj_ctx_priority(self._live()))
 
     @property
-    def system(self) -> SystemLike:
+    def system(self) -> SystemLike[Counter]:
         """The JobSystem running the job."""
         self._live()
         return self._system
