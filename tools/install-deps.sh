@@ -14,6 +14,9 @@ pkgs="meson ninja-build gcc g++ pkg-config libboost-context-dev python3-cffi pyt
 # extension's test.  clang and its runtimes: the libFuzzer target (tools/test.sh, tests/fuzz).
 pkgs="$pkgs clang libclang-rt-14-dev"
 arm64_pkgs="qemu-user gcc-aarch64-linux-gnu g++-aarch64-linux-gnu libc6-dev-arm64-cross libc6:arm64 libboost-context1.74-dev:arm64"
+# libdw-dev:arm64: call stacks in the aarch64 build's dumps (found through
+# the cross file's pkg-config setting; installs beside libdw-dev, same version).
+arm64_pkgs="$arm64_pkgs libdw-dev:arm64"
 if [ "${1:-}" = bench ]; then
   pkgs="$pkgs libtbb-dev libboost-fiber-dev python3-matplotlib"
 fi
