@@ -12,6 +12,8 @@
  * x87 control word and MXCSR.  It does not save the signal mask, errno or any
  * caller-saved register, and it does not change thread-local storage: a
  * context resumed on another thread sees that thread's thread-locals.
+ * On aarch64 (AAPCS64, jump_arm64_aapcs_elf_gas.S) the same holds with
+ * x19-x29, lr, sp, pc and d8-d15 saved; FPCR and FPSR are not.
  *
  * transfer_t is two pointers returned in registers; fj__transfer has the
  * same layout, so the Boost functions are declared with it directly.

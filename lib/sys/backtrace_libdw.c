@@ -41,6 +41,7 @@ static void fj__bt_lock_release(void) {
 typedef struct fj__bt_walk_state {
   const fj__saved_regs *regs;
   uintptr_t lo, hi;
+  uintptr_t last_sp; /* the innermost known frame's stack pointer so far */
   uintptr_t *pcs, *sps;
   int max, n;
   bool given;
@@ -90,16 +91,19 @@ fj__bt_read(Dwfl *dwfl, Dwarf_Addr addr, Dwarf_Word *result, void *dwfl_arg) {
   return true;
 }
 
-/* x86-64 DWARF register numbers: rbx 3, rbp 6, rsp 7, r12..r15 12..15. */
+/* The saved registers come named by their DWARF numbers (fcontext_regs.h),
+ * so this needs no knowledge of the architecture. */
 static bool fj__bt_initial_regs(Dwfl_Thread *thread, void *thread_arg) {
   fj__bt_session *s = thread_arg;
   const fj__saved_regs *r = s->walk->regs;
-  Dwarf_Word rbx = r->rbx, bp_sp[2] = {r->rbp, r->sp};
-  Dwarf_Word r12_15[4] = {r->r12, r->r13, r->r14, r->r15};
-  if (!dwfl_thread_state_registers(thread, 3, 1, &rbx) ||
-      !dwfl_thread_state_registers(thread, 6, 2, bp_sp) ||
-      !dwfl_thread_state_registers(thread, 12, 4, r12_15))
+  Dwarf_Word sp = r->sp;
+  if (!dwfl_thread_state_registers(thread, FJ__DWARF_SP, 1, &sp))
     return false;
+  for (int i = 0; i < r->n; i++) {
+    Dwarf_Word v = r->value[i];
+    if (!dwfl_thread_state_registers(thread, r->dwarf[i], 1, &v))
+      return false;
+  }
   dwfl_thread_state_register_pc(thread, r->pc);
   return true;
 }
@@ -149,8 +153,17 @@ static int fj__bt_frame(Dwfl_Frame *frame, void *arg) {
   if (!dwfl_frame_pc(frame, &pc, NULL) || pc == 0)
     return DWARF_CB_ABORT;
   Dwarf_Word sp = 0;
-  if (dwfl_frame_reg(frame, 7, &sp) != 0) /* x86-64 DWARF 7 = rsp */
+  if (dwfl_frame_reg(frame, FJ__DWARF_SP, &sp) != 0)
     sp = 0;
+  /* Frames lie on the fiber's stack, each at or above the one it called.
+   * Past the outermost frame (the context's entry, whose assembly has no
+   * CFI) libdw may fall back to guessing from the frame pointer: on
+   * aarch64 that yields a frame with a stack pointer near 0, which this
+   * ends the walk at. */
+  if (sp != 0 && (sp < w->lo || sp > w->hi || (w->n > 0 && sp < w->last_sp)))
+    return DWARF_CB_ABORT;
+  if (sp != 0)
+    w->last_sp = (uintptr_t)sp;
   w->sps[w->n] = (uintptr_t)sp;
   w->pcs[w->n++] = (uintptr_t)pc;
   return w->n < w->max ? DWARF_CB_OK : DWARF_CB_ABORT;

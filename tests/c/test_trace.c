@@ -91,7 +91,7 @@ int main(void) {
   CHECK(strstr(json, "\"name\":\"node\"") != NULL);
   CHECK(strstr(json, "\"name\":\"leaf\"") != NULL);
 #else
-  /* Without libdw (e.g. the aarch64 build) slices carry the functions'
+  /* Without libdw slices carry the functions'
    * addresses, which must be exactly these functions'. */
   char by_addr[64];
   snprintf(by_addr, sizeof by_addr, "\"name\":\"0x%lx\"", (unsigned long)(uintptr_t)node);
