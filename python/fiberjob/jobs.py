@@ -243,15 +243,8 @@ def fjpy_step(ctx_ptr, job_id, status, wait_out):
             if item is None:
                 return lib.FJPY_YIELD
             if isinstance(item, Counter):
-                if item is job.counter:
-                    item = gen.throw(DeadlockError(
-                        detail="yield of the counter that tracks this job; it would never "
-                               "reach zero"))
-                    continue
-                job.waiting = item
-                wait_out[0] = item._ptr
-                return lib.FJPY_WAIT
-            if isinstance(item, concurrent.futures.Future):
+                counter = item
+            elif isinstance(item, concurrent.futures.Future):
                 if item.done():
                     item = send_outcome(gen, item)
                     continue
@@ -261,17 +254,20 @@ def fjpy_step(ctx_ptr, job_id, status, wait_out):
                         "a job can wait only for a Future made by fiberjob (JobSystem.submit, "
                         "Ctx.submit, FiberExecutor); this one is still pending: %r" % (item,)))
                     continue
-                if counter is job.counter:
-                    item = gen.throw(DeadlockError(
-                        detail="a Future tracked by the counter that tracks this job; it "
-                               "would never reach zero"))
-                    continue
-                job.waiting = item
-                wait_out[0] = counter._ptr
-                return lib.FJPY_WAIT
-            item = gen.throw(TypeError(
-                "a job may yield None (a fiber yield), a fiberjob.Counter or a Future from "
-                "submit(), not %r" % (item,)))
+            else:
+                item = gen.throw(TypeError(
+                    "a job may yield None (a fiber yield), a fiberjob.Counter or a Future from "
+                    "submit(), not %r" % (item,)))
+                continue
+            if counter is job.counter:
+                what = ("yield of the counter" if item is counter
+                        else "a Future tracked by the counter")
+                item = gen.throw(DeadlockError(
+                    detail=what + " that tracks this job; it would never reach zero"))
+                continue
+            job.waiting = item
+            wait_out[0] = counter._ptr
+            return lib.FJPY_WAIT
     except StopIteration as e:
         if job.gen is None:   # raised by a plain function: an error, not an end
             return _finish(job_id, job, None, e)
