@@ -132,8 +132,10 @@ def header_cdef(path):
             lines.append(line)
         elif word[0] == "#define" and len(word) == 3 and word[1].isidentifier():
             lines.append("#define %s ..." % word[1])
-        elif word[0] in ("#ifndef", "#endif", "#include") or word[0] == "#define" and len(word) == 2:
-            continue  # the include guard and the includes
+        elif word[0] == "#define" and len(word) == 2:
+            continue  # the include guard
+        elif word[0] in ("#ifndef", "#endif", "#include"):
+            continue
         else:
             raise ValueError("%s: cannot pass %r to cffi" % (path, line.strip()))
     return "\n".join(lines)
