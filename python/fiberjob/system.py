@@ -15,8 +15,8 @@ import sys
 import threading
 import traceback
 import weakref
-from typing import (TYPE_CHECKING, Any, Callable, Dict, Iterable, Iterator, List, Optional,
-                    Sequence, Tuple)
+from typing import (TYPE_CHECKING, Any, Callable, Dict, Iterable, Iterator, List, Literal,
+                    Optional, Sequence, Tuple)
 
 from ._ffi import ffi, lib
 from . import counter as counter_module
@@ -204,7 +204,7 @@ class JobSystem:
     def __enter__(self) -> "JobSystem":
         return self
 
-    def __exit__(self, exctype, exc, tb) -> bool:
+    def __exit__(self, exctype, exc, tb) -> Literal[False]:
         if exc is None:
             self.close()
             return False
@@ -469,7 +469,7 @@ class JobSystem:
             single = False  # fj_submit / fj_ctx_submit take an array
         jobs = list(jobs)
         n = len(jobs)
-        arr = None if single else ffi.new("fj_job[]", max(n, 1))
+        arr: Any = None if single else ffi.new("fj_job[]", max(n, 1))
         ids = []
         natives = []
         # The C call writes its result into a cell before returning: Ctrl-C

@@ -39,7 +39,7 @@ def nesting(runs: List[dict]) -> Dict[int, int]:
         by_tid[e["tid"]].append(i)
     for idx in by_tid.values():
         idx.sort(key=lambda i: (runs[i]["ts"], -runs[i]["dur"]))
-        open_ends = []
+        open_ends: List[float] = []  # end times of the runs still open, innermost last
         for i in idx:
             start = runs[i]["ts"]
             while open_ends and open_ends[-1] <= start:
