@@ -17,6 +17,8 @@ arm64_pkgs="qemu-user gcc-aarch64-linux-gnu g++-aarch64-linux-gnu libc6-dev-arm6
 # libdw-dev:arm64: call stacks in the aarch64 build's dumps (found through
 # the cross file's pkg-config setting; installs beside libdw-dev, same version).
 arm64_pkgs="$arm64_pkgs libdw-dev:arm64"
+# gdb-multiarch: the gdb extension's test in the aarch64 build (qemu's stub).
+arm64_pkgs="$arm64_pkgs gdb-multiarch"
 if [ "${1:-}" = bench ]; then
   pkgs="$pkgs libtbb-dev libboost-fiber-dev python3-matplotlib"
 fi

@@ -19,19 +19,52 @@ Needs debug information of libfiberjob (a debugoptimized build, or a
 distribution's debug-symbol package): it reads the fiber registry
 `fj__fibers` and the fields named in lib/fiber_debug.h by name.
 
-Where a suspended context keeps its registers is Boost.Context's x86-64
-System V jump_fcontext layout, as lib/fcontext_regs.c describes: the
-fcontext_t is the stack pointer at the switch; at +0x08 r12, +0x10 r13,
-+0x18 r14, +0x20 r15, +0x28 rbx, +0x30 rbp, +0x38 the resume address, and
-the stack pointer after resuming is fcontext_t + 0x40.
+Where a suspended context keeps its registers is Boost.Context's
+jump_fcontext layout, as lib/fcontext_regs.c describes; the fcontext_t is
+the stack pointer at the switch.  x86-64 System V: at +0x08 r12, +0x10
+r13, +0x18 r14, +0x20 r15, +0x28 rbx, +0x30 rbp, +0x38 the resume address;
+the stack pointer after resuming is fcontext_t + 0x40.  aarch64: at +0x00
+d8 ... +0x38 d15, +0x40 x19 ... +0x98 x30, +0xa0 the resume address; sp
+after resuming is fcontext_t + 0xb0.  An aarch64 program run by
+qemu-aarch64 is debugged with gdb-multiarch through qemu's gdb stub
+(`qemu-aarch64 -g PORT prog`, then `target remote :PORT`).
 """
 import struct
 
 import gdb
 
 _STATES = {2: "ready after a yield", 3: "parked", 4: "woken, not yet resumed"}
-_SAVED = ("r12", "r13", "r14", "r15", "rbx", "rbp")
-_SWITCHED_REGS = ("rip", "rsp") + _SAVED
+
+
+class _Layout:
+    """One architecture's saved block: size, the registers in it as
+    (gdb expression, offset), and the names of its pc and sp."""
+
+    def __init__(self, size, saved, pc, pc_offset, sp):
+        self.size, self.saved, self.pc, self.pc_offset, self.sp = size, saved, pc, pc_offset, sp
+        # Everything `fiber` changes, so everything it puts back.
+        self.switched = (pc, sp) + tuple(name for name, _ in saved)
+
+
+_LAYOUTS = {
+    "i386:x86-64": _Layout(
+        0x40, (("$r12", 0x08), ("$r13", 0x10), ("$r14", 0x18), ("$r15", 0x20),
+               ("$rbx", 0x28), ("$rbp", 0x30)), "$rip", 0x38, "$rsp"),
+    # d8-d15 are the low halves of v8-v15 (all AAPCS64 preserves); gdb
+    # shows each as a union whose .u member is the raw 64 bits.
+    "aarch64": _Layout(
+        0xb0, tuple(("$d%d.u" % (8 + i), 8 * i) for i in range(8)) +
+        tuple(("$x%d" % (19 + i), 0x40 + 8 * i) for i in range(12)), "$pc", 0xa0, "$sp"),
+}
+
+
+def _layout():
+    arch = gdb.selected_inferior().architecture().name()
+    if arch not in _LAYOUTS:
+        raise gdb.GdbError("fiberjob: no fcontext layout known for architecture %s "
+                           "(x86-64 and aarch64 only)" % arch)
+    return _LAYOUTS[arch]
+
 
 # The thread and its registers while switched onto a fiber, else None.
 _switched = None
@@ -84,13 +117,14 @@ def job_name(ctx):
 
 
 def saved_registers(fiber):
-    """The registers fiber's context saved when it was switched away from."""
+    """The registers fiber's context saved when it was switched away from,
+    by gdb expression ($pc or $rip, $sp or $rsp, and the callee-saved ones)."""
+    layout = _layout()
     ctx = int(fiber["ctx"])
-    raw = bytes(gdb.selected_inferior().read_memory(ctx, 0x40))
-    words = struct.unpack("<8Q", raw)
-    regs = dict(zip(_SAVED, words[1:7]))
-    regs["rip"] = words[7]
-    regs["rsp"] = ctx + 0x40
+    raw = bytes(gdb.selected_inferior().read_memory(ctx, layout.size))
+    regs = {name: struct.unpack_from("<Q", raw, off)[0] for name, off in layout.saved}
+    regs[layout.pc] = struct.unpack_from("<Q", raw, layout.pc_offset)[0]
+    regs[layout.sp] = ctx + layout.size
     return regs
 
 
@@ -122,13 +156,20 @@ class InfoFibers(gdb.Command):
             print('%s%-3d fiber 0x%x  worker %d  job "%s"  %s  (resumes in %s)' % (
                 "*" if _switched and _switched["fiber"] == int(f) else " ", i, int(f),
                 int(f["worker"]["index"]), job_name(ctx), _describe(f, state),
-                _symbol(regs["rip"])))
+                _symbol(regs[_layout().pc])))
 
 
 def _set_registers(regs):
+    for name in _layout().switched:
+        # Each write rebuilds gdb's frames and may leave an outer frame
+        # selected, whose registers are computed and cannot be assigned.
+        gdb.execute("select-frame 0", to_string=True)
+        gdb.execute("set %s = 0x%x" % (name, regs[name]), to_string=True)
+
+
+def _current_registers():
     gdb.execute("select-frame 0", to_string=True)
-    for name in _SWITCHED_REGS:
-        gdb.execute("set $%s = 0x%x" % (name, regs[name]), to_string=True)
+    return {name: int(gdb.parse_and_eval(name)) & (2**64 - 1) for name in _layout().switched}
 
 
 class Fiber(gdb.Command):
@@ -160,11 +201,7 @@ fiber: switch back to the thread's own registers."""
         fiber, state = fibers[index]
         regs = saved_registers(fiber)
         if _switched is None:
-            frame = gdb.newest_frame()
-            _switched = {
-                "thread": gdb.selected_thread().num,
-                "regs": {r: int(frame.read_register(r)) & (2**64 - 1) for r in _SWITCHED_REGS},
-            }
+            _switched = {"thread": gdb.selected_thread().num, "regs": _current_registers()}
         _switched["fiber"] = int(fiber)
         _set_registers(regs)
         print('Fiber %d: job "%s", %s.  `fiber` switches back.' % (
