@@ -222,10 +222,15 @@ def test_dump_signal():
     # One worker: parked_here parks on the gate (the next job is not one of
     # the gate's, so it is not run inline), then blocker holds the worker
     # until the parent has read the dump; the gate's job runs after it.
+    # holder keeps the worker until all three are queued: otherwise
+    # parked_here could run before gate_job is counted on the gate, find it
+    # at zero, and return without parking.
     proc = subprocess.Popen([sys.executable, "-c", textwrap.dedent("""
         import signal, sys, threading, fiberjob
         js = fiberjob.JobSystem(workers=1, dump_signal=signal.SIGUSR1)
-        started, release = threading.Event(), threading.Event()
+        started, release, queued = threading.Event(), threading.Event(), threading.Event()
+        def holder(ctx):
+            queued.wait()
         def parked_here(ctx, gate):
             yield gate
         def blocker(ctx):
@@ -234,9 +239,11 @@ def test_dump_signal():
         def gate_job(ctx):
             pass
         gate, done = js.counter(), js.counter()
+        js.run(holder, counter=done)
         js.run(parked_here, gate, counter=done)
         js.run(blocker, counter=done)
         js.run(gate_job, counter=gate)
+        queued.set()
         started.wait()
         print("ready", flush=True)
         sys.stdin.readline()
