@@ -31,8 +31,28 @@ extern fj__transfer jump_fcontext(fj__fctx const to, void *vp);
 
 /* Suspends the caller and resumes `to`, handing it `data`.  Returns when
  * some context jumps back to the caller. */
+#if defined(__x86_64__) && defined(__GNUC__)
+static inline __attribute__((always_inline)) fj__transfer fj__fctx_jump(fj__fctx to,
+                                                                        void *data) {
+  register void *rax __asm__("rax");
+  register void *rdx __asm__("rdx");
+  register void *rdi __asm__("rdi") = to;
+  register void *rsi __asm__("rsi") = data;
+  __asm__ volatile("lea 1f(%%rip), %%rax\n\t"
+                   "push %%rax\n\t"
+                   "jmp jump_fcontext@PLT\n"
+                   "1:"
+                   : "=a"(rax), "=d"(rdx), "+D"(rdi), "+S"(rsi)
+                   :
+                   : "rcx", "r8", "r9", "r10", "r11", "memory", "cc", "xmm0", "xmm1", "xmm2",
+                     "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9", "xmm10", "xmm11",
+                     "xmm12", "xmm13", "xmm14", "xmm15");
+  return (fj__transfer){rax, rdx};
+}
+#else
 static inline fj__transfer fj__fctx_jump(fj__fctx to, void *data) {
   return jump_fcontext(to, data);
 }
+#endif
 
 #endif

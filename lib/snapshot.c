@@ -121,8 +121,8 @@ FJ__RACY_READER static bool fj__snap_fiber_once(fj__snapshot *s, fj_system *sys,
     uint64_t at = fj__load_relaxed(&dbg->parked_ns);
     suspended_ms = now > at ? (now - at) / 1000000u : 0;
   }
-  j->stack_size = (size_t)((const char *)f - f->stack.lo);
-  j->stack_resident = fj__resident_bytes(f->stack.lo, j->stack_size);
+  j->stack_size = f->stack.size;
+  j->stack_resident = fj__resident_bytes(f->stack.lo, (size_t)(f->stack.hi - f->stack.lo));
   fj__snap_frames(s, j, count, f);
   /* Orders the reads above before the re-checks: a resume that any of
    * them saw is seen here too.  WOKEN after PARKED is a change of state

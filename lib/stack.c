@@ -27,6 +27,7 @@ int fj__stack_map(fj__stack *s, size_t usable) {
   s->map_size = guard + usable;
   s->lo = map + guard;
   s->hi = map + guard + usable;
+  s->size = usable;
   return FJ_OK;
 }
 
@@ -34,5 +35,5 @@ void fj__stack_unmap(fj__stack *s) {
   if (s->map)
     fj__stack_pages_unmap(s->map, s->map_size);
   s->map = s->lo = s->hi = NULL;
-  s->map_size = 0;
+  s->map_size = s->size = 0;
 }

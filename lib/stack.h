@@ -14,6 +14,9 @@ typedef struct fj__stack {
   size_t map_size; /* guard + usable */
   char *lo;        /* lowest usable byte (= map + guard) */
   char *hi;        /* one past the highest usable byte */
+  size_t size;     /* usable bytes asked for, in whole pages: what messages
+                      name.  hi - lo may be up to a page more (a fiber's
+                      cache colour, fiber.c). */
 } fj__stack;
 
 /* Guard size below every stack: FJ__STACK_GUARD_MIN (16 KiB) rounded up to

@@ -81,7 +81,7 @@ static size_t fj__on_fault(const void *addr, char *msg, size_t cap) {
   n = fj__append(msg, n, "' ran past the end of its fiber stack (");
   n = fj__append(msg, n, large ? "FJ_STACK_LARGE" : "FJ_STACK_SMALL");
   n = fj__append(msg, n, ", stack size ");
-  n += fj__format_u(msg + n, (unsigned long long)(f->stack.hi - f->stack.lo), 10);
+  n += fj__format_u(msg + n, (unsigned long long)f->stack.size, 10);
   n = fj__append(msg, n, " bytes; fault at 0x");
   n += fj__format_u(msg + n, (unsigned long long)(uintptr_t)addr, 16);
   /* Names the settings in both APIs: the handler cannot tell whether the
