@@ -30,7 +30,21 @@ fj__fctx fj__fctx_make(void *stack_top, size_t size, void (*entry)(fj__transfer)
 extern fj__transfer jump_fcontext(fj__fctx const to, void *vp);
 
 /* Suspends the caller and resumes `to`, handing it `data`.  Returns when
- * some context jumps back to the caller. */
+ * some context jumps back to the caller.
+ *
+ * x86-64: jump_fcontext resumes the other context with an indirect jmp, not
+ * a ret.  A `call` into it would push a return address on the CPU's
+ * return-stack predictor that no ret ever pops, and the resumed fiber's
+ * next ret would be mispredicted on every switch (about a third of a
+ * yield's time).  So the address to resume at is pushed by hand and
+ * jump_fcontext entered with jmp: the stack holds what a call would have
+ * left, the predictor nothing.  jump_fcontext saves and restores the
+ * callee-saved registers; everything a call may clobber is listed.
+ * Red zone: the push writes below the stack pointer, which the compiler
+ * may use for locals only in a leaf function; every function a switch is
+ * inlined into makes calls (fj__flush_finished at least), so none is a
+ * leaf.  At the label the stack pointer is what it was before the push,
+ * so the compiler's unwind info holds there (dumps unwind from it). */
 #if defined(__x86_64__) && defined(__GNUC__)
 static inline __attribute__((always_inline)) fj__transfer fj__fctx_jump(fj__fctx to,
                                                                         void *data) {
