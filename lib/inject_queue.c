@@ -84,11 +84,9 @@ void fj__inject_unpush_locked(fj__inject_queue *q, size_t n) {
 }
 
 size_t fj__inject_take(fj__inject_queue *q, fj__item *out, size_t max) {
-  size_t taken = 0;
   /* The fast ring first: anything in it is older than what a single
    * submitter put behind the lock (see the header). */
-  while (taken < max && fj__ring_take(&q->fast, &out[taken]))
-    taken++;
+  size_t taken = fj__ring_take_many(&q->fast, out, max);
   if (taken == max || fj__inject_locked_hint(q) == 0)
     return taken;
   fj__mutex_lock(&q->lock);

@@ -62,6 +62,39 @@ void fj__ring_publish(fj__ring_cell *cell, const fj__item *item) {
   fj__store_release(&cell->seq, pos + 1);
 }
 
+size_t fj__ring_take_many(fj__mpmc_ring *r, fj__item *out, size_t max) {
+  size_t pos = fj__load_relaxed(&r->head); /* relaxed: a guess until the CAS */
+  for (;;) {
+    /* Count the published cells from pos on.  acquire: pairs with
+     * fj__ring_publish's release, for each cell we will read. */
+    size_t n = 0;
+    while (n < max && fj__load_acquire(&r->cells[(pos + n) & r->mask].seq) == pos + n + 1)
+      n++;
+    if (n == 0) {
+      size_t seq = fj__load_acquire(&r->cells[pos & r->mask].seq);
+      if ((intptr_t)seq - (intptr_t)(pos + 1) < 0)
+        return 0; /* empty, or the next cell is claimed but unpublished */
+      pos = fj__load_relaxed(&r->head); /* another consumer took pos */
+      continue;
+    }
+    /* Claims [pos, pos + n).  If head is still pos, no consumer took any of
+     * them, so every cell counted above still holds its published item
+     * (a producer refills a cell only after its consumer releases it). */
+    if (atomic_compare_exchange_weak_explicit(&r->head, &pos, pos + n, memory_order_relaxed,
+                                              memory_order_relaxed)) {
+      for (size_t i = 0; i < n; i++) {
+        fj__ring_cell *cell = &r->cells[(pos + i) & r->mask];
+        out[i] = cell->item;
+        /* release: as in fj__ring_take, our read of the item happens
+         * before the next lap's producer overwrites it. */
+        fj__store_release(&cell->seq, pos + i + r->mask + 1);
+      }
+      return n;
+    }
+    /* The CAS failed: pos now holds the current head; count again. */
+  }
+}
+
 bool fj__ring_take(fj__mpmc_ring *r, fj__item *out) {
   size_t pos = fj__load_relaxed(&r->head); /* relaxed: a guess until the CAS */
   for (;;) {

@@ -49,6 +49,10 @@ void fj__ring_publish(fj__ring_cell *cell, const fj__item *item);
 /* Takes the oldest published item; false when there is none. */
 bool fj__ring_take(fj__mpmc_ring *r, fj__item *out);
 
+/* Takes up to max of the oldest published items, in order, with one CAS
+ * on head for all of them; returns how many (0: none published). */
+size_t fj__ring_take_many(fj__mpmc_ring *r, fj__item *out, size_t max);
+
 static inline size_t fj__ring_size_hint(fj__mpmc_ring *r) {
   /* relaxed: a hint.  head is read first, so it cannot pass the tail read
    * after it (head never overtakes tail). */

@@ -69,7 +69,9 @@ fj__pick(fj__worker *w, fj__item *out, unsigned *prio, int mode, unsigned max_pr
     fj__fifo *yq = &w->yieldq[p];
     if (w->turn_yield && !fj__fifo_empty(yq))
       goto take_yielded;
-    bool popped = fj__deque_pop(&w->deque[p], out);
+    /* deque_maybe clear: the deque is empty (only we push), and popping
+     * would read top, a line thieves write. */
+    bool popped = (w->deque_maybe >> p & 1u) && fj__deque_pop(&w->deque[p], out);
     if (!popped)
       w->deque_maybe &= ~(1u << p); /* empty until we push again */
     /* The inline hint check spares a call per pick when nothing came in. */

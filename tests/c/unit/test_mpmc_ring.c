@@ -2,8 +2,9 @@
 /*
  * The bounded MPMC ring on its own: full and empty edges, a claimed but
  * unpublished cell holding consumers back, many laps around a small ring,
- * and many producers against many consumers with every item taken exactly
- * once and each producer's items seen in order by every consumer.
+ * and many producers against many consumers (taking one at a time or
+ * several at once) with every item taken exactly once and each producer's
+ * items seen in order by every consumer.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -72,6 +73,46 @@ static void unpublished_cell_blocks(void) {
   fj__ring_fini(&r);
 }
 
+/* Taking several at once: in order, stopping at the first unpublished
+ * cell, never more than asked for, and never a lap's worth twice when
+ * asked for more than the capacity. */
+static void take_many_edges(void) {
+  fj__mpmc_ring r;
+  CHECK(fj__ring_init(&r, 4) == 0);
+  fj__item out[8];
+  CHECK_EQ(fj__ring_take_many(&r, out, 8), 0); /* empty */
+  for (uintptr_t i = 0; i < 4; i++)
+    put(&r, 0, i);
+  CHECK_EQ(fj__ring_take_many(&r, out, 3), 3);
+  for (uintptr_t i = 0; i < 3; i++)
+    CHECK_EQ((uintptr_t)out[i].arg, i);
+  put(&r, 0, 4);
+  put(&r, 0, 5);
+  put(&r, 0, 6);
+  CHECK(fj__ring_claim(&r) == NULL); /* full again: 3..6 */
+  CHECK_EQ(fj__ring_take_many(&r, out, 8), 4);
+  for (uintptr_t i = 0; i < 4; i++) {
+    CHECK_EQ((uintptr_t)out[i].arg, 3 + i);
+    CHECK(out[i].counter == (fj_counter *)~(uintptr_t)out[i].arg);
+  }
+  CHECK_EQ(fj__ring_take_many(&r, out, 8), 0);
+  /* 7 published, 8 claimed but not yet, 9 published: only 7 comes out. */
+  put(&r, 0, 7);
+  fj__ring_cell *hole = fj__ring_claim(&r);
+  CHECK(hole != NULL);
+  put(&r, 0, 9);
+  CHECK_EQ(fj__ring_take_many(&r, out, 8), 1);
+  CHECK_EQ((uintptr_t)out[0].arg, 7);
+  CHECK_EQ(fj__ring_take_many(&r, out, 8), 0);
+  fj__item it = item_of(0, 8);
+  fj__ring_publish(hole, &it);
+  CHECK_EQ(fj__ring_take_many(&r, out, 8), 2);
+  CHECK_EQ((uintptr_t)out[0].arg, 8);
+  CHECK_EQ((uintptr_t)out[1].arg, 9);
+  CHECK_EQ(fj__ring_size_hint(&r), 0);
+  fj__ring_fini(&r);
+}
+
 /* Thousands of laps around a ring of two: the sequence numbers keep
  * working as positions grow far past the capacity. */
 static void many_laps(void) {
@@ -109,20 +150,28 @@ static void *producer(void *arg) {
   return NULL;
 }
 
+/* arg = 0: one item per take; otherwise up to 1..arg per take, varying. */
 static void *consumer(void *arg) {
-  (void)arg;
+  size_t many = (size_t)(uintptr_t)arg;
   unit_start_line(&group);
   long want = (long)(per_producer * PRODUCERS);
   intptr_t last[PRODUCERS];
   for (int p = 0; p < PRODUCERS; p++)
     last[p] = -1;
   unsigned spins = 0;
-  fj__item it;
+  fj__item got[8];
+  size_t n = 0, next = 0, round = 0;
   while (atomic_load(&consumed) < want) {
-    if (!fj__ring_take(&shared, &it)) {
-      unit_backoff(&spins);
-      continue;
+    if (next == n) {
+      next = 0;
+      n = many ? fj__ring_take_many(&shared, got, 1 + round++ % many)
+               : (size_t)fj__ring_take(&shared, &got[0]);
+      if (n == 0) {
+        unit_backoff(&spins);
+        continue;
+      }
     }
+    fj__item it = got[next++];
     uintptr_t id = (uintptr_t)it.arg;
     CHECK(it.counter == (fj_counter *)~id);
     uintptr_t p = id >> SEQ_BITS, seq = id & (((uintptr_t)1 << SEQ_BITS) - 1);
@@ -146,8 +195,8 @@ static void producers_against_consumers(size_t capacity) {
   unit_group_init(&group, PRODUCERS + CONSUMERS);
   for (uintptr_t p = 0; p < PRODUCERS; p++)
     unit_spawn(&group, producer, (void *)p);
-  for (int c = 0; c < CONSUMERS; c++)
-    unit_spawn(&group, consumer, NULL);
+  for (int c = 0; c < CONSUMERS; c++) /* the first one at a time, the others in batches */
+    unit_spawn(&group, consumer, (void *)(uintptr_t)(c == 0 ? 0 : c == 1 ? 3 : 8));
   unit_join(&group);
   for (int p = 0; p < PRODUCERS; p++) {
     for (uintptr_t s = 0; s < per_producer; s++)
@@ -162,6 +211,7 @@ static void producers_against_consumers(size_t capacity) {
 int main(void) {
   full_and_empty_edges();
   unpublished_cell_blocks();
+  take_many_edges();
   many_laps();
   producers_against_consumers(4);    /* mostly full: producers wait */
   producers_against_consumers(1024); /* mostly empty: consumers wait */
