@@ -508,8 +508,9 @@ FJ_API int fj_ctx_set_name(fj_ctx *ctx, const char *name);
  * suspended, with file:line where the code has debug information (call
  * stacks need elfutils' libdw at build time and x86-64).  Jobs keep
  * running meanwhile, so it is a moment's picture; a fiber that resumed
- * while it was read is read again, and marked "[resumed while being
- * read]" if it kept running through several reads.  Owns: nothing; out stays the caller's.
+ * while it was read is read again, a few times at most, and shown from its
+ * last read marked "[resumed while being read]" if it kept running through
+ * every read or was running at the re-read.  Owns: nothing; out stays the caller's.
  * Errors: FJ_EINVAL (NULL sys or out), FJ_EIO (writing failed).
  * Threads: any, also from inside a job.  Suspends: no.
  *

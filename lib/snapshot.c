@@ -97,10 +97,17 @@ FJ__RACY_READER static fj__job_snap *fj__snap_chain(fj__snapshot *s, const fj_ct
   return *count ? &s->jobs[first] : NULL;
 }
 
-/* One read of a suspended fiber; returns false if the fiber ran or changed
- * state while it was read (then its snaps may be torn). */
-FJ__RACY_READER static bool fj__snap_fiber_once(fj__snapshot *s, fj_system *sys,
-                                                const fj__fiber *f, uint64_t now) {
+/* What one read of a fiber gave. */
+typedef enum fj__read_result {
+  FJ__READ_NONE,  /* not suspended in this system now: no snaps added */
+  FJ__READ_WHOLE, /* snaps added; the fiber stayed put while read */
+  FJ__READ_TORN,  /* snaps added, marked torn: it ran or changed state */
+} fj__read_result;
+
+/* One read of a fiber: its job chain as snaps appended to s, if it is
+ * suspended in sys. */
+FJ__RACY_READER static fj__read_result fj__snap_fiber_once(fj__snapshot *s, fj_system *sys,
+                                                           const fj__fiber *f, uint64_t now) {
   fj__fiber_debug *dbg = &((fj__fiber *)f)->dbg;
   /* Acquire both: pairs with fj__fiber_debug_suspended, so ctx and the
    * stack are the ones the fiber left with this view (fiber_debug.h). */
@@ -110,11 +117,11 @@ FJ__RACY_READER static bool fj__snap_fiber_once(fj__snapshot *s, fj_system *sys,
   const fj__worker *w = f->worker;
   const fj_ctx *ctx = f->job_ctx;
   if (state == FJ__VIEW_IDLE || state == FJ__VIEW_RUNNING || !w || w->sys != sys || !ctx)
-    return true;
+    return FJ__READ_NONE;
   size_t count;
   fj__job_snap *j = fj__snap_chain(s, ctx, state, w->index, &count);
   if (!j)
-    return true;
+    return FJ__READ_NONE;
   uint64_t suspended_ms = UINT64_MAX;
   if (state == FJ__VIEW_PARKED || state == FJ__VIEW_WOKEN) {
     j->waits_on = fj__load_relaxed(&dbg->parked_on);
@@ -136,21 +143,43 @@ FJ__RACY_READER static bool fj__snap_fiber_once(fj__snapshot *s, fj_system *sys,
     j[k].suspended_ms = suspended_ms;
     j[k].torn = torn;
   }
-  return !torn;
+  return torn ? FJ__READ_TORN : FJ__READ_WHOLE;
 }
 
-/* A fiber that ran while it was read is read again, a few times: it is
- * usually suspended again by then (a yield loop), and a reader wants the
- * whole picture rather than a marked one. */
+/* Drops the snaps [from, from + n) and moves the ones after them down. */
+static void fj__snap_drop(fj__snapshot *s, size_t from, size_t n) {
+  for (size_t k = from; k < from + n; k++)
+    free(s->jobs[k].frames);
+  memmove(&s->jobs[from], &s->jobs[from + n], (s->n - from - n) * sizeof *s->jobs);
+  s->n -= n;
+}
+
+/* A fiber that ran while it was read is read again, a bounded number of
+ * times: it is usually suspended again by then (a yield loop), and a reader
+ * wants the whole picture rather than a marked one.  The last torn read
+ * stays until a later one replaces it: when the fiber keeps running through
+ * every read, or is running at the re-read (it then has no suspended state
+ * to read), the dump shows the marked read instead of leaving the job out.
+ * Bounded, not "until whole": when the reader and the workers share one
+ * core (or valgrind runs one thread at a time), a fiber that keeps yielding
+ * may run during every read. */
 FJ__RACY_READER static void fj__snap_fiber(fj__snapshot *s, fj_system *sys, const fj__fiber *f,
                                            uint64_t now) {
-  for (int attempt = 0; attempt < 8; attempt++) {
+  size_t torn_at = 0, torn_n = 0; /* the kept torn read, if torn_n > 0 */
+  for (int attempt = 0; attempt < FJ__DUMP_READS; attempt++) {
     size_t first = s->n;
-    if (fj__snap_fiber_once(s, sys, f, now) || attempt == 7)
+    fj__read_result r = fj__snap_fiber_once(s, sys, f, now);
+    if (r == FJ__READ_NONE)
+      return; /* keeps the last torn read, if any */
+    if (torn_n > 0) {
+      fj__snap_drop(s, torn_at, torn_n); /* superseded by this read */
+      first -= torn_n;
+      torn_n = 0;
+    }
+    if (r == FJ__READ_WHOLE)
       return;
-    for (size_t k = first; k < s->n; k++)
-      free(s->jobs[k].frames);
-    s->n = first;
+    torn_at = first;
+    torn_n = s->n - first;
   }
 }
 

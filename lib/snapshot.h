@@ -17,6 +17,10 @@
 
 enum { FJ__DUMP_FRAMES = 24, FJ__NAME_MAX = 112, FJ__FRAME_MAX = 200 };
 
+/* Reads of one fiber at most, when it keeps running while being read;
+ * after that it is shown marked "[resumed while being read]". */
+enum { FJ__DUMP_READS = 8 };
+
 /* One job as the dump saw it. */
 typedef struct fj__job_snap {
   const fj_ctx *ctx;
