@@ -137,16 +137,22 @@ def test_stall_report_ms_is_checked(make_system):
 
 # ---- subprocesses --------------------------------------------------------
 
+# Each job waits until both are counted: job_a running before job_b is
+# submitted would find cb at zero and return, and no cycle would form.
 _CYCLE = textwrap.dedent("""
-    import sys, fiberjob
+    import sys, threading, fiberjob
     js = fiberjob.JobSystem(workers=2{kw})
     ca, cb = js.counter(), js.counter()
+    both_counted = threading.Event()
     def job_a(ctx):
+        both_counted.wait()
         yield cb
     def job_b(ctx):
+        both_counted.wait()
         yield ca
     js.run(job_a, counter=ca)
     js.run(job_b, counter=cb)
+    both_counted.set()
     print("started", flush=True)
     ca.wait()   # never returns
 """)
