@@ -39,6 +39,9 @@ SLICE_US = 50.0  # the fairness workload's yield interval (fiberjob_bench.c)
 OVERSUB_WORKERS = [1, 2, 4, 8, 16]
 SWEEP_W_NS = [0, 100, 1000, 10000, 100000]
 THREAD_MECHS = ["sched_yield", "condvar", "futex"]
+# sched_bench.c: the scheduling controls (it uses fj_run_opts, so it does not
+# run against a --baseline library that predates them).
+SCHED_WORKLOADS = ["pinned_roundtrip", "aging_off", "aging_on", "gate_budget", "gate_nobudget"]
 
 
 def fiberjob_entries(system, extra):
@@ -66,6 +69,7 @@ PLAN = (
     + fiberjob_entries("fiberjob", [])
     + [("fiberjob-nofibers", "fiberjob_bench", [w, "--no-fibers"])
        for w in ["empty", "empty_unbatched", "fib", "fib_cutoff", "skynet"]]
+    + [("fiberjob", "sched_bench", [w]) for w in SCHED_WORKLOADS]
     + [("fiberjob-cpp", "fiberjob_cpp_bench", [w]) for w in ["fib", "skynet"]]
     + [("threads", "thread_yield_bench", [m] + p)
        for m in THREAD_MECHS for p in (["2", "--pin"], ["64", "--pin"], ["2"])]
@@ -86,7 +90,10 @@ THREADS = {
                  "yield": "1 worker", "yield64": "1 worker",
                  "empty": "3: 2 workers + submitting main",
                  "empty_unbatched": "3: 2 workers + submitting main",
-                 "empty_unbatched_w1": "2: 1 worker + submitting main"},
+                 "empty_unbatched_w1": "2: 1 worker + submitting main",
+                 "pinned_roundtrip": "3: 2 workers + attached main",
+                 "aging_off": "1 worker (+ main submitting)",
+                 "aging_on": "1 worker (+ main submitting)"},
     "fiberjob-before": {"*": "as fiberjob"},
     "fiberjob-cpp": {"*": "as fiberjob (the same program through fiberjob.hpp)"},
     "fiberjob-nofibers": {"*": "2 workers (+ main, asleep in fj_wait)",
@@ -536,6 +543,35 @@ def section_priority(results):
                                                   "median [min–max]"], rows)
 
 
+def section_sched(results):
+    rows = [
+        ["a job on worker 0 runs a job pinned to the attached main thread and waits for it",
+         "µs per round trip", "pinned_roundtrip", 1e-3],
+        ["1 LOW job submitted into an endless stream of 20 µs HIGH jobs on 1 worker, aging off "
+         "(the stream is cut after 50 ms: 50,000 µs means it never started before the cut)",
+         "µs to start", "aging_off", 1],
+        ["the same with aging_us = 1000", "µs to start", "aging_on", 1],
+        ["100,000 jobs waiting on one gate, max_fibers = 64", "ms", "gate_budget", 1],
+        ["the same, peak RSS of the process", "MiB", "gate_budget_peak_rss", 1],
+        ["100,000 jobs waiting on one gate, no fiber budget", "ms", "gate_nobudget", 1],
+        ["the same, peak RSS of the process", "MiB", "gate_nobudget_peak_rss", 1],
+    ]
+    out = []
+    for what, unit_, w, scale in rows:
+        v = values(results, "fiberjob", w)
+        if not v:
+            continue
+        v = [x * scale for x in v]
+        out.append([what, unit_, threads("fiberjob", w),
+                    "%s [%s–%s]" % (fmt(statistics.median(v)), fmt(min(v)), fmt(max(v)))])
+    if not out:
+        return []
+    return ["## Scheduling controls", "",
+            "`sched_bench`: pinned jobs and an attached thread, priority aging, and the fiber "
+            "budget (fj_config.max_fibers) against 100,000 parked waiters.", ""] + table(
+        ["workload", "unit", "threads", "median [min–max]"], out)
+
+
 def section_parked(results):
     rows = []
     for s in systems_with(results, "parked", ["fiberjob", "fiberjob-before", "raw-fcontext",
@@ -607,7 +643,7 @@ def write_report(results, out, rounds, elapsed, steal, steal_all, tgts):
                    [[c, f, t, "n/a (not measured)" if m is None else "PASS" if m else "**FAIL**"]
                     for c, f, t, m in tgts])
     for sec in (section_yield, section_threads, section_sweep, section_submission,
-                section_forkjoin, section_oversub, section_priority, section_parked,
+                section_forkjoin, section_oversub, section_priority, section_sched, section_parked,
                 section_python, section_before_after):
         part = sec(results)
         if part:
