@@ -21,6 +21,7 @@ int fj__inject_init(fj__inject_queue *q) {
     free(q->ring);
     return FJ_ENOMEM;
   }
+  fj__ring_init_lazy(&q->overflow, FJ__OVERFLOW_RING_CAPACITY);
   int r = fj__mutex_init(&q->lock);
   if (r != FJ_OK) {
     fj__ring_fini(&q->fast);
@@ -36,6 +37,25 @@ void fj__inject_fini(fj__inject_queue *q) {
   free(q->ring);
   q->ring = NULL;
   fj__ring_fini(&q->fast);
+  fj__ring_fini(&q->overflow);
+}
+
+fj__ring_cell *fj__inject_claim_single(fj__inject_queue *q) {
+  /* relaxed: our own earlier claims on overflow are seen (same location,
+   * same thread), and a stale head only makes it look fuller. */
+  if (fj__ring_size_hint(&q->overflow) == 0) {
+    fj__ring_cell *cell = fj__ring_claim(&q->fast);
+    if (cell)
+      return cell;
+  }
+  fj__ring_cell *cell = fj__ring_claim(&q->overflow);
+  if (cell || fj__ring_allocate(&q->overflow) != 0)
+    return cell;
+  return fj__ring_claim(&q->overflow); /* just allocated (by us or another) */
+}
+
+size_t fj__inject_accepted_lock_free(fj__inject_queue *q) {
+  return fj__load_seq_cst(&q->fast.tail) + fj__load_seq_cst(&q->overflow.tail);
 }
 
 static int fj__inject_grow(fj__inject_queue *q, size_t need) {
@@ -84,9 +104,11 @@ void fj__inject_unpush_locked(fj__inject_queue *q, size_t n) {
 }
 
 size_t fj__inject_take(fj__inject_queue *q, fj__item *out, size_t max) {
-  /* The fast ring first: anything in it is older than what a single
-   * submitter put behind the lock (see the header). */
+  /* The rings first, fast then overflow: anything in them is older than
+   * what the same thread put behind the lock (see the header). */
   size_t taken = fj__ring_take_many(&q->fast, out, max);
+  if (taken < max)
+    taken += fj__ring_take_many(&q->overflow, out + taken, max - taken);
   if (taken == max || fj__inject_locked_hint(q) == 0)
     return taken;
   fj__mutex_lock(&q->lock);

@@ -4,12 +4,18 @@
  * system go to, one per priority.  Every worker takes from it, a share at a
  * time, into its own deque.
  *
- * It has two parts: a lock-free ring (`fast`) for single submissions, so a
- * stream of fj_run calls never meets a lock, and a mutex-guarded growable
- * ring for batches and for when the fast ring is full.  FIFO order holds
- * because a single submission uses the fast ring only while the locked part
- * is empty, and takers drain the fast ring first.  `count` lets workers
- * skip the lock when the locked part is empty.
+ * It has three parts, taken from in this order:
+ *  - `fast`, a small lock-free ring for single submissions, so a stream of
+ *    fj_run calls never meets a lock;
+ *  - `overflow`, a large lock-free ring, allocated the first time `fast` is
+ *    full: a flood of single submissions that outruns the workers stays
+ *    lock-free without the small ring's cells going cold in ordinary use;
+ *  - a mutex-guarded growable ring, for batches and for single jobs when
+ *    both rings are full.
+ * FIFO order per submitting thread holds because a single job goes to
+ * `fast` only while `overflow` is empty, to either ring only while the
+ * locked part is empty, and takers drain them in that order.  `count` lets
+ * workers skip the lock when the locked part is empty.
  */
 #ifndef FJ_INJECT_QUEUE_H
 #define FJ_INJECT_QUEUE_H
@@ -28,9 +34,10 @@ typedef struct fj__inject_queue {
   size_t cap, head;      /* guarded by lock; cap is a power of two */
   _Atomic size_t count;  /* written under lock; read without it as a hint */
   uint64_t pushed;       /* guarded by lock: jobs ever accepted (shutdown) */
-  /* Lock-free part for single submissions.  Its tail counts every job
-   * ever accepted through it (shutdown reads it: see fj__submit_fast). */
+  /* Lock-free parts for single submissions.  Their tails count every job
+   * ever accepted through them (shutdown reads them: see fj__submit_fast). */
   fj__mpmc_ring fast;
+  fj__mpmc_ring overflow; /* lazy: allocated when fast is first full */
 } fj__inject_queue;
 
 /* FJ_OK or FJ_ENOMEM. */
@@ -46,7 +53,18 @@ int fj__inject_push_locked(fj__inject_queue *q, const fj_job *jobs, size_t n,
  * counter refused them), so they are neither run nor counted as accepted. */
 void fj__inject_unpush_locked(fj__inject_queue *q, size_t n);
 
-/* Takes up to max items in FIFO order into out[], the fast ring's first;
+/* Claims a lock-free cell for one job, keeping FIFO order with the
+ * submitting thread's earlier single jobs (see above); the caller has seen
+ * the locked part empty.  NULL when both rings are full or the overflow
+ * ring cannot be allocated: the job goes to the locked part.  The cell
+ * must then be published (fj__ring_publish). */
+fj__ring_cell *fj__inject_claim_single(fj__inject_queue *q);
+
+/* Jobs ever accepted through the lock-free rings (shutdown's count).
+ * seq_cst: see fj__submit_fast. */
+size_t fj__inject_accepted_lock_free(fj__inject_queue *q);
+
+/* Takes up to max items in FIFO order into out[]: the rings' first;
  * returns how many. */
 size_t fj__inject_take(fj__inject_queue *q, fj__item *out, size_t max);
 
@@ -57,7 +75,8 @@ static inline size_t fj__inject_locked_hint(fj__inject_queue *q) {
 }
 
 static inline size_t fj__inject_size_hint(fj__inject_queue *q) {
-  return fj__ring_size_hint(&q->fast) + fj__inject_locked_hint(q);
+  return fj__ring_size_hint(&q->fast) + fj__ring_size_hint(&q->overflow) +
+         fj__inject_locked_hint(q);
 }
 
 #endif

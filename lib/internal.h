@@ -59,6 +59,10 @@ __attribute__((noreturn, format(printf, 1, 2), cold)) void fj__fatal(const char 
 /* Cells of the lock-free ring in front of each shared queue (32 bytes each):
  * single submissions in flight before they spill into the locked part. */
 #define FJ__FAST_RING_CAPACITY 1024
+/* Cells of the second lock-free ring (32 bytes each, 8 MiB), allocated the
+ * first time the fast ring is full: a flood of single submissions up to
+ * this deep stays lock-free. */
+#define FJ__OVERFLOW_RING_CAPACITY (256u * 1024u)
 /* Initial slots of the locked part of each shared queue; grows on demand. */
 #define FJ__INJECT_INITIAL 1024
 /* Freed counters a worker keeps for reuse. */

@@ -10,33 +10,81 @@
 
 #include "atomics.h"
 
-int fj__ring_init(fj__mpmc_ring *r, size_t capacity) {
+void fj__ring_init_lazy(fj__mpmc_ring *r, size_t capacity) {
   FJ__ASSERT(FJ__IS_POW2(capacity));
-  r->cells = aligned_alloc(FJ__CACHE_LINE, capacity * sizeof *r->cells);
-  if (!r->cells)
-    return -1;
   r->mask = capacity - 1;
-  for (size_t i = 0; i < capacity; i++)
-    atomic_init(&r->cells[i].seq, i);
+  atomic_init(&r->cells, NULL);
   atomic_init(&r->tail, 0);
   atomic_init(&r->head, 0);
+}
+
+/* A cell stores its seq minus its own index, so zero-filled cells are a
+ * ring ready for its first lap (seq == position == index): calloc's fresh
+ * pages cost nothing until a lap reaches them. */
+static inline size_t fj__seq_load(fj__ring_cell *cells, size_t i) {
+  /* acquire: callers rely on it as described at each call. */
+  return fj__load_acquire(&cells[i].seq) + i;
+}
+
+static inline void fj__seq_store(fj__ring_cell *cells, size_t i, size_t seq) {
+  fj__store_release(&cells[i].seq, seq - i); /* release: see each caller */
+}
+
+/* calloc'd (zero: see fj__seq_load), cache-line aligned; the pointer
+ * calloc returned is kept just below the cells for fj__ring_fini. */
+static fj__ring_cell *fj__cells_alloc(size_t capacity) {
+  char *raw = calloc(1, capacity * sizeof(fj__ring_cell) + sizeof(void *) + FJ__CACHE_LINE);
+  if (!raw)
+    return NULL;
+  uintptr_t at = ((uintptr_t)raw + sizeof(void *) + FJ__CACHE_LINE - 1) &
+                 ~(uintptr_t)(FJ__CACHE_LINE - 1);
+  ((void **)at)[-1] = raw;
+  return (fj__ring_cell *)at;
+}
+
+static void fj__cells_free(fj__ring_cell *cells) {
+  if (cells)
+    free(((void **)cells)[-1]);
+}
+
+int fj__ring_allocate(fj__mpmc_ring *r) {
+  if (fj__load_acquire(&r->cells)) /* acquire: as below */
+    return 0;
+  fj__ring_cell *cells = fj__cells_alloc(r->mask + 1);
+  if (!cells)
+    return -1;
+  /* acq_rel: release makes the zeroed cells visible before the pointer;
+   * pairs with the acquire loads of cells in claim and take.  A lost race
+   * frees ours. */
+  fj__ring_cell *none = NULL;
+  if (!atomic_compare_exchange_strong_explicit(&r->cells, &none, cells, memory_order_acq_rel,
+                                               memory_order_acquire))
+    fj__cells_free(cells);
   return 0;
 }
 
+int fj__ring_init(fj__mpmc_ring *r, size_t capacity) {
+  fj__ring_init_lazy(r, capacity);
+  return fj__ring_allocate(r);
+}
+
 void fj__ring_fini(fj__mpmc_ring *r) {
-  free(r->cells);
-  r->cells = NULL;
+  fj__cells_free(fj__load_relaxed(&r->cells)); /* relaxed: no other thread is left */
+  atomic_store_explicit(&r->cells, NULL, memory_order_relaxed);
 }
 
 fj__ring_cell *fj__ring_claim(fj__mpmc_ring *r) {
   /* relaxed: the position is only a guess until the CAS; the cell's seq
    * (acquire) is what tells us the previous consumer is done with it. */
+  fj__ring_cell *cells = fj__load_acquire(&r->cells); /* acquire: see cells */
+  if (!cells)
+    return NULL;
   size_t pos = fj__load_relaxed(&r->tail);
   for (;;) {
-    fj__ring_cell *cell = &r->cells[pos & r->mask];
+    fj__ring_cell *cell = &cells[pos & r->mask];
     /* acquire: pairs with the consumer's release in fj__ring_take, so our
      * writes to the item cannot overtake its reads of the old one. */
-    size_t seq = fj__load_acquire(&cell->seq);
+    size_t seq = fj__seq_load(cells, pos & r->mask);
     intptr_t dif = (intptr_t)seq - (intptr_t)pos;
     if (dif == 0) {
       /* seq_cst: the data is published by the release store of seq, but
@@ -57,21 +105,25 @@ fj__ring_cell *fj__ring_claim(fj__mpmc_ring *r) {
 void fj__ring_publish(fj__ring_cell *cell, const fj__item *item) {
   cell->item = *item;
   /* release: pairs with the consumer's acquire load of seq; the item is
-   * visible before the cell reads as full.  seq was pos when claimed. */
-  size_t pos = fj__load_relaxed(&cell->seq);
-  fj__store_release(&cell->seq, pos + 1);
+   * visible before the cell reads as full.  seq was pos when claimed (the
+   * stored value is relative to the cell's index: +1 is +1 either way). */
+  size_t stored = fj__load_relaxed(&cell->seq);
+  fj__store_release(&cell->seq, stored + 1);
 }
 
 size_t fj__ring_take_many(fj__mpmc_ring *r, fj__item *out, size_t max) {
+  fj__ring_cell *cells = fj__load_acquire(&r->cells); /* acquire: see cells */
+  if (!cells)
+    return 0;
   size_t pos = fj__load_relaxed(&r->head); /* relaxed: a guess until the CAS */
   for (;;) {
     /* Count the published cells from pos on.  acquire: pairs with
      * fj__ring_publish's release, for each cell we will read. */
     size_t n = 0;
-    while (n < max && fj__load_acquire(&r->cells[(pos + n) & r->mask].seq) == pos + n + 1)
+    while (n < max && fj__seq_load(cells, (pos + n) & r->mask) == pos + n + 1)
       n++;
     if (n == 0) {
-      size_t seq = fj__load_acquire(&r->cells[pos & r->mask].seq);
+      size_t seq = fj__seq_load(cells, pos & r->mask);
       if ((intptr_t)seq - (intptr_t)(pos + 1) < 0)
         return 0; /* empty, or the next cell is claimed but unpublished */
       pos = fj__load_relaxed(&r->head); /* another consumer took pos */
@@ -83,11 +135,11 @@ size_t fj__ring_take_many(fj__mpmc_ring *r, fj__item *out, size_t max) {
     if (atomic_compare_exchange_weak_explicit(&r->head, &pos, pos + n, memory_order_relaxed,
                                               memory_order_relaxed)) {
       for (size_t i = 0; i < n; i++) {
-        fj__ring_cell *cell = &r->cells[(pos + i) & r->mask];
-        out[i] = cell->item;
+        size_t at = (pos + i) & r->mask;
+        out[i] = cells[at].item;
         /* release: as in fj__ring_take, our read of the item happens
          * before the next lap's producer overwrites it. */
-        fj__store_release(&cell->seq, pos + i + r->mask + 1);
+        fj__seq_store(cells, at, pos + i + r->mask + 1);
       }
       return n;
     }
@@ -96,11 +148,14 @@ size_t fj__ring_take_many(fj__mpmc_ring *r, fj__item *out, size_t max) {
 }
 
 bool fj__ring_take(fj__mpmc_ring *r, fj__item *out) {
+  fj__ring_cell *cells = fj__load_acquire(&r->cells); /* acquire: see cells */
+  if (!cells)
+    return false;
   size_t pos = fj__load_relaxed(&r->head); /* relaxed: a guess until the CAS */
   for (;;) {
-    fj__ring_cell *cell = &r->cells[pos & r->mask];
+    fj__ring_cell *cell = &cells[pos & r->mask];
     /* acquire: pairs with fj__ring_publish's release. */
-    size_t seq = fj__load_acquire(&cell->seq);
+    size_t seq = fj__seq_load(cells, pos & r->mask);
     intptr_t dif = (intptr_t)seq - (intptr_t)(pos + 1);
     if (dif == 0) {
       if (atomic_compare_exchange_weak_explicit(&r->head, &pos, pos + 1,
@@ -109,7 +164,7 @@ bool fj__ring_take(fj__mpmc_ring *r, fj__item *out) {
         *out = cell->item;
         /* release: our read of the item happens before the producer of
          * the next lap (which acquires seq) overwrites it. */
-        fj__store_release(&cell->seq, pos + r->mask + 1);
+        fj__seq_store(cells, pos & r->mask, pos + r->mask + 1);
         return true;
       }
     } else if (dif < 0) {

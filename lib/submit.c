@@ -58,7 +58,7 @@ enum { FJ__FAST_FULL = 1 };
  */
 static int fj__submit_fast(fj_system *sys, fj__inject_queue *q, const fj_job *job,
                            fj_counter *c) {
-  fj__ring_cell *cell = fj__ring_claim(&q->fast);
+  fj__ring_cell *cell = fj__inject_claim_single(q);
   if (!cell)
     return FJ__FAST_FULL;
   int r = FJ_OK;
@@ -82,7 +82,7 @@ static int fj__submit_fast(fj_system *sys, fj__inject_queue *q, const fj_job *jo
 int fj__submit_external(fj_system *sys, const fj_job *jobs, size_t n, unsigned prio,
                         fj_counter *c) {
   fj__inject_queue *q = &sys->inject[prio];
-  /* A single job may take the fast ring only while the locked part is
+  /* A single job may take a lock-free ring only while the locked part is
    * empty, or it would overtake older jobs (FIFO, see inject_queue.h). */
   if (n == 1 && fj__inject_locked_hint(q) == 0) {
     int r = fj__submit_fast(sys, q, jobs, c);

@@ -151,7 +151,7 @@ void fj__system_destroy(fj_system *sys) {
   fj__slots_check_destroy(sys);
   /* seq_cst: the other half of the pair described at fj__submit_fast. */
   for (unsigned p = 0; p < FJ_PRIORITY_COUNT; p++)
-    external += fj__load_seq_cst(&sys->inject[p].fast.tail);
+    external += fj__inject_accepted_lock_free(&sys->inject[p]);
   /* Drain: the workers keep running everything already submitted and
    * whatever it spawns.  Shutdown is rare, so a short poll is fine here. */
   while (!fj__system_quiescent(sys, external)) {

@@ -12,7 +12,7 @@
 #include "check.h"
 
 static fj_counter *gate;
-static sem_t blocker_running, release_blocker;
+static sem_t blocker_running, release_blocker, all_queued;
 static atomic_int returned;
 
 __attribute__((noinline)) static void parked_in_alpha(fj_ctx *ctx) {
@@ -48,6 +48,16 @@ static void gamma_job(fj_ctx *ctx, void *arg) {
   atomic_fetch_add(&returned, 1); /* not a tail call: this frame stays */
 }
 
+/* Holds the only worker until main has queued the others: alpha must not
+ * run before the blocker counts on the gate, or its wait finds the gate at
+ * zero and returns instead of parking. */
+static void holder_job(fj_ctx *ctx, void *arg) {
+  (void)ctx;
+  (void)arg;
+  while (sem_wait(&all_queued) != 0)
+    ;
+}
+
 /* Holds the gate and the only worker until main has been looked at. */
 static void blocker_job(fj_ctx *ctx, void *arg) {
   (void)ctx;
@@ -63,15 +73,19 @@ __attribute__((noinline)) void gdb_fibers_ready(void) { __asm__ volatile("" ::: 
 int main(void) {
   sem_init(&blocker_running, 0, 0);
   sem_init(&release_blocker, 0, 0);
+  sem_init(&all_queued, 0, 0);
   fj_system *sys = test_system(1, 1);
   gate = test_counter(sys);
   fj_counter *done = test_counter(sys);
-  /* One worker takes them in this order: alpha and beta park on the gate,
-   * gamma yields to the blocker, which then holds the worker. */
+  /* One worker takes them in this order: the holder waits until all are
+   * queued, alpha and beta park on the gate, gamma yields to the blocker,
+   * which then holds the worker. */
+  CHECK_OK(fj_run(sys, holder_job, NULL, FJ_PRIORITY_NORMAL, done));
   CHECK_OK(fj_run(sys, alpha_job, NULL, FJ_PRIORITY_NORMAL, done));
   CHECK_OK(fj_run(sys, beta_job, NULL, FJ_PRIORITY_NORMAL, done));
   CHECK_OK(fj_run(sys, gamma_job, NULL, FJ_PRIORITY_NORMAL, done));
   CHECK_OK(fj_run(sys, blocker_job, NULL, FJ_PRIORITY_NORMAL, gate));
+  sem_post(&all_queued);
   while (sem_wait(&blocker_running) != 0)
     ;
   gdb_fibers_ready();

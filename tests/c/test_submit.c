@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* External submission: several threads submitting singles and batches at
  * once lose nothing, and one thread's submissions run in FIFO order across
- * the lock-free ring and the locked queue behind it. */
+ * the lock-free rings and the locked queue behind them (singles only: the
+ * fast ring, then the overflow ring; with batches between: the locked
+ * queue too). */
 #include <pthread.h>
 #include <stdatomic.h>
 #include <unistd.h>
@@ -72,7 +74,7 @@ static void hold(fj_ctx *ctx, void *arg) {
     usleep(50);
 }
 
-static void fifo_one_thread(int yielding) {
+static void fifo_one_thread(int yielding, int with_batches) {
   sys = test_system(1, yielding);
   fj_counter *c = test_counter(sys);
   atomic_store(&pos, 0);
@@ -84,7 +86,7 @@ static void fifo_one_thread(int yielding) {
   /* More singles than the lock-free ring holds, with batches between. */
   int next = 0;
   for (int k = 0; next < ORDERED - 3; k++) {
-    if (k % 50 == 7) {
+    if (with_batches && k % 50 == 7) {
       fj_job b[3];
       for (int j = 0; j < 3; j++)
         b[j] = (fj_job){record, (void *)(long)next++};
@@ -104,8 +106,10 @@ static void fifo_one_thread(int yielding) {
 
 int main(void) {
   FOR_EACH_SETUP(many_producers);
-  fifo_one_thread(1);
-  fifo_one_thread(0);
+  for (int batches = 0; batches < 2; batches++) {
+    fifo_one_thread(1, batches);
+    fifo_one_thread(0, batches);
+  }
   puts("test_submit: ok");
   return 0;
 }

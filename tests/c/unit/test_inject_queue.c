@@ -2,9 +2,10 @@
 /*
  * The inject queue on its own: the fast ring is drained before the locked
  * part, takes respect their limit, the locked part grows past its initial
- * size keeping FIFO order across wrap-around, and several threads pushing
- * singles (fast ring, spilling into the locked part when full) and batches
- * against several takers lose nothing and duplicate nothing.
+ * size keeping FIFO order across wrap-around, a flood of single jobs spills
+ * from the fast ring into the overflow ring and then the locked part in
+ * order, and several threads pushing singles (spilling the same way) and
+ * batches against several takers lose nothing and duplicate nothing.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -33,9 +34,10 @@ static void push_batch(fj__inject_queue *q, uintptr_t first, size_t n) {
   fj__mutex_unlock(&q->lock);
 }
 
-/* A single submission through the fast ring; false when it is full. */
+/* A single submission through the lock-free rings, as fj_run makes it;
+ * false when both are full. */
 static bool push_fast(fj__inject_queue *q, uintptr_t id) {
-  fj__ring_cell *cell = fj__ring_claim(&q->fast);
+  fj__ring_cell *cell = fj__inject_claim_single(q);
   if (!cell)
     return false;
   fj__item it = {never_run, (void *)id, counter_of(id)};
@@ -72,6 +74,49 @@ static void fast_ring_first_and_limits(void) {
   CHECK(out[1].counter == counter_of(100));
   CHECK_EQ(fj__inject_take(&q, out, 16), 0);
   CHECK_EQ(fj__inject_size_hint(&q), 0);
+  fj__inject_fini(&q);
+}
+
+/* A single job the way fj_run routes it: lock-free while the locked part
+ * is empty, else (or when both rings are full) behind the lock. */
+static void push_single(fj__inject_queue *q, uintptr_t id) {
+  if (fj__inject_locked_hint(q) > 0 || !push_fast(q, id))
+    push_batch(q, id, 1);
+}
+
+static void expect_in_order(fj__inject_queue *q, uintptr_t first, uintptr_t end) {
+  static fj__item out[256];
+  uintptr_t next = first;
+  size_t k;
+  while ((k = fj__inject_take(q, out, 256)) > 0)
+    for (size_t i = 0; i < k; i++)
+      CHECK_EQ(id_of(&out[i]), next++);
+  CHECK_EQ(next, end);
+}
+
+/* A flood of single jobs: the fast ring fills, the overflow ring takes
+ * over, and once it is full too the locked part; taken back in order. */
+static void flood_spills_in_order(void) {
+  fj__inject_queue q;
+  CHECK(fj__inject_init(&q) == 0);
+  uintptr_t n = FJ__FAST_RING_CAPACITY + FJ__OVERFLOW_RING_CAPACITY + 100;
+  for (uintptr_t i = 0; i < n; i++)
+    push_single(&q, i);
+  CHECK_EQ(fj__ring_size_hint(&q.fast), FJ__FAST_RING_CAPACITY);
+  CHECK_EQ(fj__ring_size_hint(&q.overflow), FJ__OVERFLOW_RING_CAPACITY);
+  CHECK_EQ(fj__inject_locked_hint(&q), 100);
+  CHECK_EQ(fj__inject_size_hint(&q), n);
+  expect_in_order(&q, 0, n);
+  /* While older jobs wait in the overflow ring, a new one goes behind
+   * them even when the fast ring has room again. */
+  for (uintptr_t i = 0; i < FJ__FAST_RING_CAPACITY + 5; i++)
+    push_single(&q, n + i);
+  fj__item out[3];
+  CHECK_EQ(fj__inject_take(&q, out, 3), 3); /* from the fast ring: room again */
+  CHECK_EQ(id_of(&out[0]), n);
+  push_single(&q, n + FJ__FAST_RING_CAPACITY + 5);
+  CHECK_EQ(fj__ring_size_hint(&q.overflow), 6);
+  expect_in_order(&q, n + 3, n + FJ__FAST_RING_CAPACITY + 6);
   fj__inject_fini(&q);
 }
 
@@ -121,7 +166,7 @@ static void *pusher(void *arg) {
     if (n > per_pusher - i)
       n = per_pusher - i;
     if (n > 1 || !push_fast(&shared, base + i))
-      push_batch(&shared, base + i, n); /* a batch, or the fast ring was full */
+      push_batch(&shared, base + i, n); /* a batch, or both rings were full */
     i += n;
   }
   return NULL;
@@ -176,6 +221,7 @@ static void pushers_against_takers(void) {
 int main(void) {
   fast_ring_first_and_limits();
   locked_part_grows_in_order();
+  flood_spills_in_order();
   pushers_against_takers();
   puts("inject_queue: ok");
   return 0;
