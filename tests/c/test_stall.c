@@ -10,6 +10,7 @@
  * deadlocked children never finish: the parent kills them once it has read
  * what it checks.  Nothing here depends on how fast the report comes.
  */
+#include <sched.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <string.h>
@@ -70,18 +71,23 @@ static void on_usr1(int sig) {
   atomic_store(&release_spinner, 1);
 }
 
+/* The spinners make a system call every turn: under valgrind, which runs
+ * one thread at a time, a thread that makes none hands the core over only
+ * at the end of its time slice and takes it straight back unless the
+ * monitor thread is on a CPU at that instant (on a loaded machine the
+ * report could take minutes).  Still jobs that never return. */
 static void spinner(fj_ctx *ctx, void *arg) {
   (void)arg;
   fj_ctx_set_name(ctx, "spinner");
   while (!atomic_load(&release_spinner))
-    ;
+    sched_yield();
 }
 
 static void second_spinner(fj_ctx *ctx, void *arg) {
   (void)arg;
   fj_ctx_set_name(ctx, "second_spinner");
   for (;;)
-    ;
+    sched_yield();
 }
 
 static void spin_child(void) {

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Waiting: a job waits for its child on one worker, nested waits, waits
  * from plain threads, timeouts, and fj_wait inside a job. */
+#include <sched.h>
 #include <stdatomic.h>
 
 #include "check.h"
@@ -56,10 +57,15 @@ static void child_wait(unsigned workers, int yielding) {
   fj_system_destroy(sys);
 }
 
-/* Holds its worker until the flag it points to is set. */
+/* Holds its worker until the flag it points to is set.  A yield with
+ * nothing else to run makes no system call: the sched_yield lets valgrind,
+ * which runs one thread at a time, hand the core to the main thread that
+ * sets the flag. */
 static void hold(fj_ctx *ctx, void *arg) {
-  while (!atomic_load((atomic_int *)arg))
+  while (!atomic_load((atomic_int *)arg)) {
     fj_ctx_yield(ctx);
+    sched_yield();
+  }
 }
 
 static void timeouts(int yielding) {
