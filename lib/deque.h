@@ -58,6 +58,11 @@ void fj__deque_fini(fj__deque *d);
 int fj__deque_reserve(fj__deque *d, int64_t n);
 /* Returns 0, or -1 when growing failed.  Owner only. */
 int fj__deque_push(fj__deque *d, const fj__item *it);
+/* Pushes n items at once (one release of bottom for all) so that the owner
+ * pops them in the order items[0], items[1], ... (and thieves take
+ * items[n - 1] first).  Returns 0, or -1 when growing failed (nothing
+ * pushed).  Owner only. */
+int fj__deque_push_fifo(fj__deque *d, const fj__item *items, size_t n);
 /* Newest item; false when empty.  Owner only. */
 bool fj__deque_pop(fj__deque *d, fj__item *out);
 /* Oldest item; false when empty or when it lost a race.  Any thread. */

@@ -27,14 +27,13 @@ bool fj__take_injected(fj__worker *w, unsigned p, fj__item *out) {
   if (n == 0)
     return false;
   *out = w->take_buf[0];
-  /* Reverse order, so popping from the deque continues in FIFO order. */
-  for (size_t i = n - 1; i >= 1; i--) {
-    int r = fj__worker_deque_push(w, p, &w->take_buf[i]);
+  if (n > 1) {
+    /* The rest in one push, popped in FIFO order. */
+    int r = fj__worker_deque_push_fifo(w, p, &w->take_buf[1], n - 1);
     FJ__ASSERT(r == 0); /* reserved above: cannot fail */
     (void)r;
-  }
-  if (n > 1)
     fj__notify(w->sys, 1, false);
+  }
   return true;
 }
 

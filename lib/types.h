@@ -117,6 +117,13 @@ static inline int fj__worker_deque_push(fj__worker *w, unsigned p, const fj__ite
   return fj__deque_push(&w->deque[p], it);
 }
 
+/* fj__deque_push_fifo onto the owner's deque of priority p (n > 0). */
+static inline int fj__worker_deque_push_fifo(fj__worker *w, unsigned p, const fj__item *items,
+                                             size_t n) {
+  w->deque_maybe |= 1u << p;
+  return fj__deque_push_fifo(&w->deque[p], items, n);
+}
+
 /* Debug check of deque_maybe's invariant for priority p. */
 #define FJ__ASSERT_DEQUE_MAYBE(w, p)                                           \
   FJ__ASSERT(((w)->deque_maybe >> (p) & 1u) || fj__deque_size_hint(&(w)->deque[p]) == 0)

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The Chase-Lev deque on its own: LIFO for the owner and FIFO for thieves,
- * growth keeping every item, and the owner pushing and popping against
+ * a many-item push popped in its own order, growth keeping every item, and
+ * the owner pushing (one item or many at once) and popping against
  * several thieves with every item taken exactly once — from a tiny initial
  * array, so it grows while thieves read the old one, and with the deque
  * drained to its last item often, the one race the owner settles by CAS.
@@ -46,6 +47,31 @@ static void owner_lifo_thief_fifo(void) {
   CHECK(!fj__deque_pop(&d, &it));
   CHECK(!fj__deque_steal(&d, &it));
   CHECK_EQ(fj__deque_size_hint(&d), 0);
+  fj__deque_fini(&d);
+}
+
+/* fj__deque_push_fifo: the owner pops items[0] first, thieves take the
+ * last first, and it grows the array when needed (capacity 2 here). */
+static void push_fifo_order(void) {
+  fj__deque d;
+  CHECK(fj__deque_init(&d, 2) == 0);
+  push(&d, 100); /* older than the batch: below it */
+  fj__item items[5];
+  for (uintptr_t i = 0; i < 5; i++)
+    items[i] = item_of(i);
+  CHECK(fj__deque_push_fifo(&d, items, 5) == 0);
+  CHECK_EQ(fj__deque_size_hint(&d), 6);
+  fj__item it;
+  CHECK(fj__deque_steal(&d, &it));
+  CHECK_EQ(id_of(&it), 100);
+  CHECK(fj__deque_steal(&d, &it));
+  CHECK_EQ(id_of(&it), 4);
+  CHECK(it.counter == (fj_counter *)(4 * 8));
+  for (uintptr_t i = 0; i < 4; i++) {
+    CHECK(fj__deque_pop(&d, &it));
+    CHECK_EQ(id_of(&it), i);
+  }
+  CHECK(!fj__deque_pop(&d, &it));
   fj__deque_fini(&d);
 }
 
@@ -129,8 +155,17 @@ static void *owner(void *arg) {
   while (next < total) {
     rng = rng * 6364136223846793005u + 1442695040888963407u;
     uintptr_t burst = 1 + (rng >> 33) % 64;
-    for (uintptr_t k = 0; k < burst && next < total; k++, next++)
-      push(&shared, next);
+    if (burst % 4 == 0) { /* one push of many, as a worker takes a share */
+      fj__item items[64];
+      uintptr_t k = 0;
+      for (; k < burst && next + k < total; k++)
+        items[k] = item_of(next + k);
+      CHECK(fj__deque_push_fifo(&shared, items, (size_t)k) == 0);
+      next += k;
+    } else {
+      for (uintptr_t k = 0; k < burst && next < total; k++, next++)
+        push(&shared, next);
+    }
     uintptr_t pops = (rng >> 20) % 3 == 0 ? burst : (rng >> 40) % (burst + 1);
     for (uintptr_t k = 0; k < pops; k++)
       if (fj__deque_pop(&shared, &it))
@@ -166,6 +201,7 @@ static void owner_against_thieves(int64_t initial_capacity) {
 
 int main(void) {
   owner_lifo_thief_fifo();
+  push_fifo_order();
   growth_keeps_items();
   owner_against_thieves(2);    /* grows under contention */
   owner_against_thieves(4096); /* mostly no growth: pop/steal races */
