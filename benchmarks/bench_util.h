@@ -42,6 +42,25 @@ static inline long bench_rss_bytes(void) {
   return resident * sysconf(_SC_PAGESIZE);
 }
 
+/* Peak resident set size of this program in bytes: VmHWM from
+ * /proc/self/status.  Not getrusage's ru_maxrss, which on Linux keeps the
+ * peak of the image before exec (the Python runner that forked us). */
+static inline long bench_peak_rss_bytes(void) {
+  FILE *f = fopen("/proc/self/status", "r");
+  char line[256];
+  long kib = -1;
+  while (f && fgets(line, sizeof line, f))
+    if (sscanf(line, "VmHWM: %ld kB", &kib) == 1)
+      break;
+  if (f)
+    fclose(f);
+  if (kib < 0) {
+    fprintf(stderr, "bench: cannot read VmHWM from /proc/self/status\n");
+    exit(2);
+  }
+  return kib * 1024;
+}
+
 /* One measurement, as the runner (benchmarks/run.py) parses it. */
 static inline void bench_report(const char *system, const char *workload, double value,
                                 const char *unit) {

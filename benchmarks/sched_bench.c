@@ -18,7 +18,6 @@
  */
 #include <fiberjob.h>
 #include <stdatomic.h>
-#include <sys/resource.h>
 
 #include "bench_util.h"
 
@@ -197,12 +196,10 @@ static void gate_run(size_t max_fibers, const char *workload) {
   if (max_fibers)
     bench_verify(st.fibers_peak <= max_fibers, "fibers_peak", (long long)st.fibers_peak,
                  (long long)max_fibers);
-  struct rusage ru;
-  getrusage(RUSAGE_SELF, &ru);
   char name[64];
   bench_report("fiberjob", workload, (double)t / 1e6, "ms");
   snprintf(name, sizeof name, "%s_peak_rss", workload);
-  bench_report("fiberjob", name, (double)ru.ru_maxrss / 1024.0, "MiB");
+  bench_report("fiberjob", name, (double)bench_peak_rss_bytes() / 1048576.0, "MiB");
   fj_counter_destroy(all);
   fj_counter_destroy(gate);
   fj_system_destroy(sys);
