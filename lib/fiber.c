@@ -65,6 +65,8 @@ fj__fiber *fj__fiber_create(size_t usable) {
   size_t page = fj__page_size();
   _Static_assert(FJ__COLOURS * FJ__COLOUR_LINE + sizeof(fj__fiber) + 64 <= 4096,
                  "the colours and the struct fit in the extra page");
+  _Static_assert(offsetof(fj__fiber, dbg.resumes) + sizeof(uint32_t) <= 64,
+                 "what a switch touches fits the struct's first cache line (fiber.h)");
   if (fj__stack_map(&s, usable + page) != 0)
     return NULL;
   unsigned colour = atomic_fetch_add_explicit(&fj__next_colour, 1, memory_order_relaxed) %

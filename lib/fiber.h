@@ -51,19 +51,23 @@ typedef enum fj__fiber_state {
 #define FJ__FIBER_SET(f, from, to) ((void)0)
 #endif
 
+/* The first 64 bytes (the struct is cache-line aligned) hold everything a
+ * switch reads or writes, so a yield touches one line of each fiber: with
+ * 64 fibers taking turns their hot lines and top frames must share L1. */
 typedef struct fj__fiber {
   /* First, so converting between a queued link and its fiber is free on
    * the yield path. */
   fj__link link;             /* in a yield queue or a pool's free list */
   fj__fctx ctx;              /* saved context while not running */
-  fj__stack stack;           /* map == NULL for a worker thread's own stack */
   struct fj__worker *worker; /* worker running it (or that last ran it) */
   struct fj_ctx *job_ctx;    /* the job on this fiber, NULL for a bare loop */
   unsigned prio;             /* priority of that job */
-  fj__fiber_debug dbg;       /* for dumps and debuggers (fiber_debug.h) */
   int pin;                   /* worker index the job on it is pinned to, or
                                 FJ_ANY_WORKER; read when it becomes ready */
+  fj__fiber_debug dbg;       /* for dumps and debuggers (fiber_debug.h);
+                                state and resumes first */
   unsigned char stack_class; /* fj_stack_class of the pool that made it */
+  fj__stack stack;           /* map == NULL for a worker thread's own stack */
 #if FJ__DEBUG
   fj__fiber_state state;     /* written only by the fiber's current owner */
 #endif

@@ -55,11 +55,12 @@ typedef enum fj__fiber_view {
 #define FJ__VIEW_SAMPLED 0x100u
 
 typedef struct fj__fiber_debug {
-  struct fj__fiber *reg_next, *reg_prev; /* guarded by the registry lock */
+  /* First: every switch writes these two (fj__fiber's hot line). */
   _Atomic uint32_t state;                /* fj__fiber_view, maybe | FJ__VIEW_SAMPLED */
   _Atomic uint32_t resumes;              /* bumped before every resume (wraps) */
   struct fj_counter *_Atomic parked_on;  /* set before state = PARKED */
   _Atomic uint64_t parked_ns;            /* coarse monotonic clock at the park */
+  struct fj__fiber *reg_next, *reg_prev; /* guarded by the registry lock */
   uint64_t stack_sampled; /* resident stack bytes at the FJ__VIEW_SAMPLED mark;
                              guarded by the registry lock */
 } fj__fiber_debug;
