@@ -94,7 +94,12 @@ __attribute__((always_inline)) static inline void fj__switch_yield(fj__worker *w
   w->current = to;
   fj__fiber_debug_resume(&to->dbg); /* descriptive only; self's view: after */
   fj__transfer t = fj__fiber_switch(self, to, w, false);
-  FJ__ASSERT((fj__worker *)t.data == w && w->current == self && self->worker == w);
+  /* Everything from here is reloaded from what the switch returns (t.data
+   * is w): nothing then has to live in a callee-saved register across the
+   * jump, and the caller needs no register saves of its own. */
+  w = (fj__worker *)t.data;
+  self = w->current;
+  FJ__ASSERT(self->worker == w);
   FJ__ASSERT(self->job_ctx != NULL && self->job_ctx->worker == w);
   w->cur_ctx = self->job_ctx;
   fj__dispose_left(w, t.from);

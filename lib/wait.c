@@ -29,7 +29,8 @@
 
 /* True when nothing new (deque or inject queue) is ready at priority <= top,
  * and no yielded fiber waits at a strictly higher priority than top, and
- * neither pinned work nor aging asks for the full pick.
+ * neither pinned work, aging nor a trace recording asks for the full pick
+ * (the slow path records the trace events; the fast path has no hooks).
  * (A picked-but-not-started job, has_handoff, cannot exist while a job runs:
  * see fj__yield.) */
 __attribute__((always_inline)) static inline bool fj__nothing_new_upto(fj__worker *w,
@@ -39,7 +40,8 @@ __attribute__((always_inline)) static inline bool fj__nothing_new_upto(fj__worke
     return false;
   /* A relaxed hint (a pusher's line, written only by pinned submissions)
    * and an immutable flag. */
-  if (__builtin_expect(fj__pinned_maybe_nonempty(&w->pinned) | w->aging_on, 0))
+  if (__builtin_expect(fj__pinned_maybe_nonempty(&w->pinned) | w->aging_on |
+                           fj__load_relaxed(&w->trace_on), 0))
     return false;
 #if FJ__DEBUG
   for (unsigned p = 0; p <= top; p++)
@@ -109,9 +111,9 @@ int fj__yield(fj_ctx *ctx) {
     return FJ_OK; /* nothing else ready: carry on */
   w->turn_yield = false;
   fj__stat_add(&w->yields, 1);
-  FJ__TRACE(w, fj__trace_run_end(w, ctx, FJ__TRACE_YIELDED, NULL));
+  /* No trace hooks: a recording sends yields down the slow path.  A trace
+   * started while this fiber is suspended misses only its resumption. */
   fj__switch_yield(w, self, to);
-  FJ__TRACE(w, fj__trace_run_begin(w, ctx, true)); /* resumed on w (see there) */
   return FJ_OK;
 }
 
