@@ -60,7 +60,8 @@ int main(int argc, char **argv) {
     if (!std::strcmp(w, "fib") || !std::strcmp(w, "fib_cutoff")) {
       int cutoff = std::strcmp(w, "fib") ? BENCH_FIB_CUTOFF : 0;
       long r = timed(workers, figure, [cutoff, two_spawns](fj::Ctx &ctx) {
-        return forkjoin_fib(ctx, BENCH_FIB_N, cutoff, two_spawns);
+        return two_spawns ? forkjoin_fib<true>(ctx, BENCH_FIB_N, cutoff)
+                          : forkjoin_fib<false>(ctx, BENCH_FIB_N, cutoff);
       });
       bench_verify(r == BENCH_FIB_RESULT, "fib", r, BENCH_FIB_RESULT);
     } else if (!std::strcmp(w, "skynet")) {

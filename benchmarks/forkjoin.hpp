@@ -15,19 +15,21 @@
 
 // fib(n): serial below cutoff, else one counter, two children and a wait.
 // The children come from one spawn_many (as the C program submits both with
-// one fj_ctx_spawn_jobs), or with two_spawns from two ctx.spawn calls (the
-// README's form).
-inline long forkjoin_fib(fj::Ctx &ctx, int n, int cutoff, bool two_spawns) {
+// one fj_ctx_spawn_jobs), or with TwoSpawns from two ctx.spawn calls (the
+// README's form).  A template parameter, not an argument: the benchmark
+// compares instruction counts with the C program, which has no such choice
+// to carry down the recursion.
+template <bool TwoSpawns> long forkjoin_fib(fj::Ctx &ctx, int n, int cutoff) {
   if (n < 2 || n < cutoff)
     return bench_fib_serial(n);
   long r[2] = {0, 0};
   fj::Counter c(ctx);
-  if (two_spawns) {
-    ctx.spawn(c, [&r, n, cutoff](fj::Ctx &sub) { r[0] = forkjoin_fib(sub, n - 1, cutoff, true); });
-    ctx.spawn(c, [&r, n, cutoff](fj::Ctx &sub) { r[1] = forkjoin_fib(sub, n - 2, cutoff, true); });
+  if (TwoSpawns) {
+    ctx.spawn(c, [&r, n, cutoff](fj::Ctx &sub) { r[0] = forkjoin_fib<true>(sub, n - 1, cutoff); });
+    ctx.spawn(c, [&r, n, cutoff](fj::Ctx &sub) { r[1] = forkjoin_fib<true>(sub, n - 2, cutoff); });
   } else {
     ctx.spawn_many(c, 2, [&r, n, cutoff](fj::Ctx &sub, std::size_t i) {
-      r[i] = forkjoin_fib(sub, n - 1 - (int)i, cutoff, false);
+      r[i] = forkjoin_fib<false>(sub, n - 1 - (int)i, cutoff);
     });
   }
   ctx.wait(c);

@@ -46,7 +46,7 @@ void operator delete(void *p, const std::nothrow_t &) noexcept { std::free(p); }
 static void round(fj::System &sys, fj::Counter &c, std::atomic<long> &sink) {
   for (int i = 0; i < 256; i++)
     sys.run(c, [&sink, i](fj::Ctx &) { sink += i; });
-  sys.run(c, [&sink](fj::Ctx &ctx) { sink += forkjoin_fib(ctx, 12, 0, true); });
+  sys.run(c, [&sink](fj::Ctx &ctx) { sink += forkjoin_fib<true>(ctx, 12, 0); });
   sys.run(c, [&sink](fj::Ctx &ctx) {
     for (int k = 0; k < 20; k++) {
       long part[10] = {0};

@@ -17,7 +17,7 @@ static void recursion(unsigned workers, int yielding) {
   fj::Counter c(sys);
   int n = (int)test_scaled(20) < 12 ? 12 : 20;
   long f = -1, sk = -1;
-  sys.run(c, [&](fj::Ctx &ctx) { f = forkjoin_fib(ctx, n, 0, true); });
+  sys.run(c, [&](fj::Ctx &ctx) { f = forkjoin_fib<true>(ctx, n, 0); });
   long leaves = test_scaled(100000) >= 100000 ? 100000 : 1000;
   sys.run(c, [&](fj::Ctx &ctx) { sk = forkjoin_skynet(ctx, 0, leaves); });
   c.wait();
