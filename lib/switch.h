@@ -57,6 +57,28 @@ __attribute__((always_inline)) static inline void fj__after_switch(fj__worker *w
   fj__dispose_left(w, from);
 }
 
+/* The first half of every switch, on self's stack: records what self wants
+ * done once it is off its stack (see the file comment) and makes `to` the
+ * worker's current fiber.  `node` is kept only for FJ__LEAVE_WAIT, the one
+ * leave that reads it (the branch folds away: `leave` is a constant at
+ * every call). */
+__attribute__((always_inline)) static inline void fj__before_switch(fj__worker *w,
+                                                                    fj__fiber *self,
+                                                                    fj__fiber *to,
+                                                                    fj__leave leave,
+                                                                    fj__waiter *node) {
+  fj__flush_finished(w); /* the fiber we switch to may run for long */
+  FJ__ASSERT(w->current == self && w->leaving == NULL);
+  w->leaving = self;
+  w->leave = leave;
+  if (leave == FJ__LEAVE_WAIT)
+    w->leave_node = node;
+  w->current = to;
+  /* Descriptive only (fiber_debug.h): what dumps and gdb show.  Self's
+   * suspended view is stored after the switch, with its saved context. */
+  fj__fiber_debug_resume(&to->dbg);
+}
+
 /* Switches from `self` (running on w) to `to` (suspended), which then
  * disposes of self as `leave` says.  Returns when self is resumed, maybe on
  * another worker (read ctx->worker again).  Inlined: a call here costs ~20
@@ -64,15 +86,7 @@ __attribute__((always_inline)) static inline void fj__after_switch(fj__worker *w
 __attribute__((always_inline)) static inline void
 fj__switch_to(fj__worker *w, fj__fiber *self, fj__fiber *to, fj__leave leave,
               fj__waiter *node) {
-  fj__flush_finished(w); /* the fiber we switch to may run for long */
-  FJ__ASSERT(w->current == self && w->leaving == NULL);
-  w->leaving = self;
-  w->leave = leave;
-  w->leave_node = node;
-  w->current = to;
-  /* Descriptive only (fiber_debug.h): what dumps and gdb show.  Self's
-   * suspended view is stored after the switch, with its saved context. */
-  fj__fiber_debug_resume(&to->dbg);
+  fj__before_switch(w, self, to, leave, node);
   fj__transfer t = fj__fiber_switch(self, to, w, leave == FJ__LEAVE_RETIRE);
   /* Resumed, possibly by another worker: t.data is the worker we are on. */
   fj__after_switch((fj__worker *)t.data, t.from);
@@ -87,12 +101,7 @@ fj__switch_to(fj__worker *w, fj__fiber *self, fj__fiber *to, fj__leave leave,
 __attribute__((always_inline)) static inline void fj__switch_yield(fj__worker *w,
                                                                    fj__fiber *self,
                                                                    fj__fiber *to) {
-  fj__flush_finished(w); /* the fiber we switch to may run for long */
-  FJ__ASSERT(w->current == self && w->leaving == NULL);
-  w->leaving = self;
-  w->leave = FJ__LEAVE_YIELD;
-  w->current = to;
-  fj__fiber_debug_resume(&to->dbg); /* descriptive only; self's view: after */
+  fj__before_switch(w, self, to, FJ__LEAVE_YIELD, NULL);
   fj__transfer t = fj__fiber_switch(self, to, w, false);
   /* Everything from here is reloaded from what the switch returns (t.data
    * is w): nothing then has to live in a callee-saved register across the
