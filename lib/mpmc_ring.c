@@ -82,8 +82,8 @@ fj__ring_cell *fj__ring_claim(fj__mpmc_ring *r) {
   size_t pos = fj__load_relaxed(&r->tail);
   for (;;) {
     fj__ring_cell *cell = &cells[pos & r->mask];
-    /* acquire: pairs with the consumer's release in fj__ring_take, so our
-     * writes to the item cannot overtake its reads of the old one. */
+    /* acquire: pairs with the consumer's release in fj__ring_take_many, so
+     * our writes to the item cannot overtake its reads of the old one. */
     size_t seq = fj__seq_load(cells, pos & r->mask);
     intptr_t dif = (intptr_t)seq - (intptr_t)pos;
     if (dif == 0) {
@@ -137,8 +137,8 @@ size_t fj__ring_take_many(fj__mpmc_ring *r, fj__item *out, size_t max) {
       for (size_t i = 0; i < n; i++) {
         size_t at = (pos + i) & r->mask;
         out[i] = cells[at].item;
-        /* release: as in fj__ring_take, our read of the item happens
-         * before the next lap's producer overwrites it. */
+        /* release: our read of the item happens before the producer of
+         * the next lap (which acquires seq) overwrites it. */
         fj__seq_store(cells, at, pos + i + r->mask + 1);
       }
       return n;
@@ -148,29 +148,5 @@ size_t fj__ring_take_many(fj__mpmc_ring *r, fj__item *out, size_t max) {
 }
 
 bool fj__ring_take(fj__mpmc_ring *r, fj__item *out) {
-  fj__ring_cell *cells = fj__load_acquire(&r->cells); /* acquire: see cells */
-  if (!cells)
-    return false;
-  size_t pos = fj__load_relaxed(&r->head); /* relaxed: a guess until the CAS */
-  for (;;) {
-    fj__ring_cell *cell = &cells[pos & r->mask];
-    /* acquire: pairs with fj__ring_publish's release. */
-    size_t seq = fj__seq_load(cells, pos & r->mask);
-    intptr_t dif = (intptr_t)seq - (intptr_t)(pos + 1);
-    if (dif == 0) {
-      if (atomic_compare_exchange_weak_explicit(&r->head, &pos, pos + 1,
-                                                memory_order_relaxed,
-                                                memory_order_relaxed)) {
-        *out = cell->item;
-        /* release: our read of the item happens before the producer of
-         * the next lap (which acquires seq) overwrites it. */
-        fj__seq_store(cells, pos & r->mask, pos + r->mask + 1);
-        return true;
-      }
-    } else if (dif < 0) {
-      return false; /* empty, or the next cell is claimed but unpublished */
-    } else {
-      pos = fj__load_relaxed(&r->head); /* another consumer took pos */
-    }
-  }
+  return fj__ring_take_many(r, out, 1) == 1;
 }

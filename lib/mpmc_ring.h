@@ -56,7 +56,8 @@ void fj__ring_fini(fj__mpmc_ring *r);
 fj__ring_cell *fj__ring_claim(fj__mpmc_ring *r);
 void fj__ring_publish(fj__ring_cell *cell, const fj__item *item);
 
-/* Takes the oldest published item; false when there is none. */
+/* Takes the oldest published item; false when there is none
+ * (fj__ring_take_many with max 1). */
 bool fj__ring_take(fj__mpmc_ring *r, fj__item *out);
 
 /* Takes up to max of the oldest published items, in order, with one CAS
