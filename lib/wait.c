@@ -38,8 +38,8 @@ __attribute__((always_inline)) static inline bool fj__nothing_new_upto(fj__worke
   /* Our own deques, from deque_maybe alone: no line a thief writes. */
   if (w->deque_maybe & ((2u << top) - 1))
     return false;
-  /* A relaxed hint (a pusher's line, written only by pinned submissions)
-   * and an immutable flag. */
+  /* A relaxed hint (a pusher's line, written only by pinned submissions),
+   * an immutable flag, and the trace flag (relaxed: see FJ__TRACE). */
   if (__builtin_expect(fj__pinned_maybe_nonempty(&w->pinned) | w->aging_on |
                            fj__load_relaxed(&w->trace_on), 0))
     return false;
