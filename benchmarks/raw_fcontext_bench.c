@@ -67,13 +67,14 @@ static uint64_t round_robin_pass(int fibers, long per_fiber, const char *name) {
   int live = fibers;
   long yields = 0;
   rr_per_fiber = per_fiber;
-  for (int i = 0; i < fibers; i++)
+  for (int i = 0; i < fibers; i++) {
     /* Each stack's top one cache line lower than the last: without it
      * the 64 stacks' hot frames share a few L1 sets (they are 64 KiB
      * apart) and the floor would be slower than it need be.  libfiberjob
      * colours its fibers the same way (lib/fiber.c). */
-    ctx[i] = make_fcontext(stacks[i] + BENCH_STACK - (size_t)(i % 48) * 64,
-                           BENCH_STACK - (size_t)(i % 48) * 64, rr_fiber);
+    size_t size = BENCH_STACK - (size_t)(i % 48) * 64;
+    ctx[i] = make_fcontext(stacks[i] + size, size, rr_fiber);
+  }
   uint64_t t0 = bench_cpu_ns();
   /* The scheduler: resume each live fiber in turn until all are done. */
   while (live > 0) {

@@ -13,6 +13,12 @@
 
 static fj_counter *gate;
 static sem_t blocker_running, release_blocker, all_queued;
+
+/* sem_wait, again when a signal interrupts it. */
+static void wait_for(sem_t *s) {
+  while (sem_wait(s) != 0)
+    ;
+}
 static atomic_int returned;
 
 __attribute__((noinline)) static void parked_in_alpha(fj_ctx *ctx) {
@@ -54,8 +60,7 @@ static void gamma_job(fj_ctx *ctx, void *arg) {
 static void holder_job(fj_ctx *ctx, void *arg) {
   (void)ctx;
   (void)arg;
-  while (sem_wait(&all_queued) != 0)
-    ;
+  wait_for(&all_queued);
 }
 
 /* Holds the gate and the only worker until main has been looked at. */
@@ -63,8 +68,7 @@ static void blocker_job(fj_ctx *ctx, void *arg) {
   (void)ctx;
   (void)arg;
   sem_post(&blocker_running);
-  while (sem_wait(&release_blocker) != 0)
-    ;
+  wait_for(&release_blocker);
 }
 
 /* gdb's breakpoint: every fiber is suspended where it will stay. */
@@ -86,8 +90,7 @@ int main(void) {
   CHECK_OK(fj_run(sys, gamma_job, NULL, FJ_PRIORITY_NORMAL, done));
   CHECK_OK(fj_run(sys, blocker_job, NULL, FJ_PRIORITY_NORMAL, gate));
   sem_post(&all_queued);
-  while (sem_wait(&blocker_running) != 0)
-    ;
+  wait_for(&blocker_running);
   gdb_fibers_ready();
   sem_post(&release_blocker);
   CHECK_OK(fj_wait(sys, done));
