@@ -85,28 +85,11 @@ int fj__deque_reserve(fj__deque *d, int64_t n) {
   return 0;
 }
 
-int fj__deque_push(fj__deque *d, const fj__item *it) {
-  int64_t b = fj__load_relaxed(&d->bottom); /* relaxed: only the owner writes it */
-  /* acquire: pairs with a thief's CAS on top, so the slot it vacated is
-   * really free before we overwrite it. */
-  int64_t t = fj__load_acquire(&d->top);
-  fj__deque_array *a = fj__load_relaxed(&d->array);
-  FJ__ASSERT(t <= b); /* no pop in progress: only the owner pops */
-  if (b - t > a->mask) {
-    a = fj__deque_grow(d, a, t, b, b - t + 1);
-    if (!a)
-      return -1;
-  }
-  fj__slot_write(a, b, it);
-  /* release: the slot contents are visible to a thief that acquires bottom
-   * in fj__deque_steal. */
-  fj__store_release(&d->bottom, b + 1);
-  return 0;
-}
-
 int fj__deque_push_fifo(fj__deque *d, const fj__item *items, size_t n) {
   int64_t b = fj__load_relaxed(&d->bottom); /* relaxed: only the owner writes it */
-  int64_t t = fj__load_acquire(&d->top);    /* acquire: as in fj__deque_push */
+  /* acquire: pairs with a thief's CAS on top, so the slots it vacated are
+   * really free before we overwrite them. */
+  int64_t t = fj__load_acquire(&d->top);
   fj__deque_array *a = fj__load_relaxed(&d->array);
   FJ__ASSERT(t <= b); /* no pop in progress: only the owner pops */
   if (b - t + (int64_t)n > a->mask + 1) {
@@ -117,10 +100,13 @@ int fj__deque_push_fifo(fj__deque *d, const fj__item *items, size_t n) {
   /* The owner pops from the bottom: items[0] goes nearest to it. */
   for (size_t i = 0; i < n; i++)
     fj__slot_write(a, b + (int64_t)(n - 1 - i), &items[i]);
-  /* release: all n slots are visible to a thief that acquires bottom. */
+  /* release: all n slots are visible to a thief that acquires bottom in
+   * fj__deque_steal. */
   fj__store_release(&d->bottom, b + (int64_t)n);
   return 0;
 }
+
+int fj__deque_push(fj__deque *d, const fj__item *it) { return fj__deque_push_fifo(d, it, 1); }
 
 bool fj__deque_pop(fj__deque *d, fj__item *out) {
   /* Cheap exit for the common empty case, without the fence below: thieves
