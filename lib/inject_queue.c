@@ -48,10 +48,10 @@ fj__ring_cell *fj__inject_claim_single(fj__inject_queue *q) {
     if (cell)
       return cell;
   }
-  fj__ring_cell *cell = fj__ring_claim(&q->overflow);
-  if (cell || fj__ring_allocate(&q->overflow) != 0)
-    return cell;
-  return fj__ring_claim(&q->overflow); /* just allocated (by us or another) */
+  /* Allocated at the first need (one acquire load once it is). */
+  if (fj__ring_allocate(&q->overflow) != 0)
+    return NULL;
+  return fj__ring_claim(&q->overflow);
 }
 
 size_t fj__inject_accepted_lock_free(fj__inject_queue *q) {
