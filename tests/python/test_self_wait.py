@@ -4,6 +4,7 @@ FJ_EDEADLK), not a hang; and fibers stay bounded from Python: one-yield jobs
 need a handful, and gate waiters beyond what fibers allow still finish.
 Cases that used to hang run in a subprocess with a timeout."""
 import os
+import threading
 
 import fiberjob
 from fiberjob._ffi import lib
@@ -33,15 +34,25 @@ def test_generator_yielding_its_own_counter_gets_deadlock_error(js):
 
 
 def test_generator_waiting_for_a_future_on_its_own_counter(js):
+    # The child must still be pending at the yield: a Future already done
+    # is answered at once whatever tracks it (python/README.md), and a
+    # child free to run on the other worker could finish first.
     c = js.counter()
     seen = []
+    release = threading.Event()
+
+    def child(ctx):
+        release.wait()
+        return 1
 
     def job(ctx):
-        fut = ctx.submit(lambda ctx: 1, counter=c)
+        fut = ctx.submit(child, counter=c)
         try:
             yield fut
         except fiberjob.DeadlockError:
             seen.append("refused")
+        finally:
+            release.set()
 
     js.run(job, counter=c).wait()
     assert seen == ["refused"]
