@@ -18,7 +18,12 @@ from fiberjob._ffi import ffi, lib
 
 def test_dump_shows_parked_and_yielded_python_jobs(js1):
     gate, done = js1.counter(), js1.counter()
-    started, release = threading.Event(), threading.Event()
+    started, release, all_queued = threading.Event(), threading.Event(), threading.Event()
+
+    def holder(ctx):
+        # parked_gen must not run before the blocker counts on the gate,
+        # or its yield finds the gate at zero and it never parks.
+        all_queued.wait()
 
     def parked_gen(ctx, gate):
         yield gate
@@ -30,11 +35,14 @@ def test_dump_shows_parked_and_yielded_python_jobs(js1):
         started.set()
         release.wait()   # holds the only worker (and the gate) meanwhile
 
-    # One worker takes them in order: parked_gen parks on the gate,
-    # yielding_gen yields to the blocker, which then holds the worker.
+    # One worker takes them in order: the holder waits until all are
+    # queued, parked_gen parks on the gate, yielding_gen yields to the
+    # blocker, which then holds the worker.
+    js1.run(holder, counter=done)
     js1.run(parked_gen, gate, counter=done)
     js1.run(yielding_gen, counter=done)
     js1.run(blocker, counter=gate)
+    all_queued.set()
     assert started.wait(60)
     try:
         text = js1.dump()
