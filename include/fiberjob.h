@@ -506,7 +506,7 @@ FJ_API int fj_ctx_set_name(fj_ctx *ctx, const char *name);
  * parked on (address, value, waiters) and for how long, or that it is
  * ready after a yield; its stack use; and its call stack at the point it
  * suspended, with file:line where the code has debug information (call
- * stacks need elfutils' libdw at build time and x86-64).  Jobs keep
+ * stacks need elfutils' libdw at build time, on x86-64 or aarch64).  Jobs keep
  * running meanwhile, so it is a moment's picture; a fiber that resumed
  * while it was read is read again, a few times at most, and shown from its
  * last read marked "[resumed while being read]" if it kept running through
