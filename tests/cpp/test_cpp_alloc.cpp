@@ -6,6 +6,7 @@
  * warm system stays within a bound that does not grow with the job count.
  */
 #include <new>
+#include <thread>
 
 #include "check.hpp"
 #include "../../benchmarks/forkjoin.hpp"
@@ -43,9 +44,13 @@ void operator delete(void *p, const std::nothrow_t &) noexcept { std::free(p); }
 
 // One round: 256 small jobs from this thread, a fork-join tree, and
 // spawn_many batches of 10 with a three-pointer callable.
-static void round(fj::System &sys, fj::Counter &c, std::atomic<long> &sink) {
+// release: set once the 256 small jobs are queued (round_all_queued).
+static void round(fj::System &sys, fj::Counter &c, std::atomic<long> &sink,
+                  std::atomic<bool> *release = nullptr) {
   for (int i = 0; i < 256; i++)
     sys.run(c, [&sink, i](fj::Ctx &) { sink += i; });
+  if (release)
+    release->store(true);
   sys.run(c, [&sink](fj::Ctx &ctx) { sink += forkjoin_fib<true>(ctx, 12, 0); });
   sys.run(c, [&sink](fj::Ctx &ctx) {
     for (int k = 0; k < 20; k++) {
@@ -64,11 +69,33 @@ static void round(fj::System &sys, fj::Counter &c, std::atomic<long> &sink) {
   c.wait();
 }
 
+// round() with every worker held until this thread has queued all 256
+// small jobs: the most boxes a round can have in flight at once.  Without
+// it the warm-up's peak depended on how fast the workers kept up, and a
+// later round that fell further behind needed new blocks beyond the bound
+// below (seen once under qemu: 239 for a bound of 224).
+static void round_all_queued(fj::System &sys, fj::Counter &c, std::atomic<long> &sink,
+                             unsigned workers) {
+  std::atomic<unsigned> held{0};
+  std::atomic<bool> go{false};
+  for (unsigned w = 0; w < workers; w++)
+    sys.run(c, [&held, &go](fj::Ctx &) {
+      held.fetch_add(1);
+      while (!go.load())
+        std::this_thread::yield();
+    });
+  while (held.load() < workers)
+    std::this_thread::yield();
+  round(sys, c, sink, &go);
+}
+
 static void steady_state(unsigned workers, int yielding) {
   fj::System sys = make_system(workers, yielding);
   fj::Counter c(sys);
   std::atomic<long> sink{0};
-  // Warm-up: the caches and the shared depot fill up.
+  // Warm-up: the caches and the shared depot fill up, and one round has
+  // every small job in flight at once.
+  round_all_queued(sys, c, sink, workers);
   for (int r = 0; r < 40; r++)
     round(sys, c, sink);
   // Blocks are never lost, only held by some thread's cache (at most
