@@ -104,9 +104,24 @@ static int fj__submit(fj_system *sys, const fj_job *jobs, size_t n, fj_priority 
   return fj__submit_external(sys, jobs, n, (unsigned)prio, c);
 }
 
+/* fj__submit for one job, checked in the same order, without the one-job
+ * array: the path every unbatched submission takes. */
 int fj_run(fj_system *sys, fj_job_fn fn, void *arg, fj_priority prio, fj_counter *c) {
-  fj_job job = {fn, arg};
-  return fj__submit(sys, &job, 1, prio, c);
+  if (!sys || !fn)
+    return FJ_EINVAL;
+  if (!fj__priority_valid(prio))
+    return FJ_EPRIORITY;
+  if (c && c->sys != sys)
+    return FJ_EWRONGSYSTEM;
+  /* The inlined thread-local read is safe here: nothing in fj_run can
+   * switch fibers before it (see fj__current_ctx). */
+  fj__worker *w = fj__this_worker_before_switch();
+  fj_ctx *ctx = w ? w->cur_ctx : NULL;
+  if (ctx && ctx->sys == sys) {
+    fj_job job = {fn, arg};
+    return fj__spawn(ctx, &job, 1, (unsigned)prio, c);
+  }
+  return fj__submit_external_one(sys, fn, arg, (unsigned)prio, c);
 }
 
 int fj_run_jobs(fj_system *sys, const fj_job *jobs, size_t n, fj_priority prio,

@@ -38,20 +38,6 @@ void fj__counter_init(fj_counter *c, fj_system *sys) {
   c->sys = sys;
 }
 
-int fj__counter_add(fj_counter *c, size_t n) {
-  uint64_t s = fj__load_relaxed(&c->state);
-  for (;;) {
-    uint64_t pending = s >> FJ__PENDING_SHIFT;
-    if (n > UINT32_MAX || pending + n > UINT32_MAX)
-      return FJ_EOVERFLOW;
-    /* relaxed would do for the count itself (the jobs are published by the
-     * queue they go into); acq_rel keeps every update of the word in one
-     * simple discipline. */
-    if (fj__cas_acq_rel(&c->state, &s, s + (uint64_t)n * FJ__PENDING_ONE))
-      return FJ_OK;
-  }
-}
-
 /* Under c->lock: registers node if the counter is not zero. */
 static bool fj__register_locked(fj_counter *c, fj__waiter *node) {
   /* acquire: if we see zero, the caller continues as the counter's waiter,

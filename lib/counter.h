@@ -82,8 +82,21 @@ void fj__counter_cache_fini(fj__counter_cache *cache);
 
 void fj__counter_init(fj_counter *c, fj_system *sys);
 
-/* Adds n pending jobs.  FJ_OK, or FJ_EOVERFLOW (nothing added). */
-int fj__counter_add(fj_counter *c, size_t n);
+/* Adds n pending jobs.  FJ_OK, or FJ_EOVERFLOW (nothing added).  Inline:
+ * every submission with a counter pays it. */
+static inline int fj__counter_add(fj_counter *c, size_t n) {
+  uint64_t s = fj__load_relaxed(&c->state);
+  for (;;) {
+    uint64_t pending = s >> FJ__PENDING_SHIFT;
+    if (n > UINT32_MAX || pending + n > UINT32_MAX)
+      return FJ_EOVERFLOW;
+    /* relaxed would do for the count itself (the jobs are published by the
+     * queue they go into); acq_rel keeps every update of the word in one
+     * simple discipline. */
+    if (fj__cas_acq_rel(&c->state, &s, s + (uint64_t)n * FJ__PENDING_ONE))
+      return FJ_OK;
+  }
+}
 
 /* n (>= 1) jobs finished; at most as many as are pending (asserted: the
  * count never goes below zero).  If this was the zero crossing and waiters were parked,

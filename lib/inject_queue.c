@@ -40,20 +40,6 @@ void fj__inject_fini(fj__inject_queue *q) {
   fj__ring_fini(&q->overflow);
 }
 
-fj__ring_cell *fj__inject_claim_single(fj__inject_queue *q) {
-  /* relaxed: our own earlier claims on overflow are seen (same location,
-   * same thread), and a stale head only makes it look fuller. */
-  if (fj__ring_size_hint(&q->overflow) == 0) {
-    fj__ring_cell *cell = fj__ring_claim(&q->fast);
-    if (cell)
-      return cell;
-  }
-  /* Allocated at the first need (one acquire load once it is). */
-  if (fj__ring_allocate(&q->overflow) != 0)
-    return NULL;
-  return fj__ring_claim(&q->overflow);
-}
-
 size_t fj__inject_accepted_lock_free(fj__inject_queue *q) {
   return fj__load_seq_cst(&q->fast.tail) + fj__load_seq_cst(&q->overflow.tail);
 }

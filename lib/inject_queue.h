@@ -58,7 +58,19 @@ void fj__inject_unpush_locked(fj__inject_queue *q, size_t n);
  * the locked part empty.  NULL when both rings are full or the overflow
  * ring cannot be allocated: the job goes to the locked part.  The cell
  * must then be published (fj__ring_publish). */
-fj__ring_cell *fj__inject_claim_single(fj__inject_queue *q);
+static inline fj__ring_cell *fj__inject_claim_single(fj__inject_queue *q) {
+  /* relaxed: our own earlier claims on overflow are seen (same location,
+   * same thread), and a stale head only makes it look fuller. */
+  if (fj__ring_size_hint(&q->overflow) == 0) {
+    fj__ring_cell *cell = fj__ring_claim(&q->fast);
+    if (cell)
+      return cell;
+  }
+  /* Allocated at the first need.  acquire: as in fj__ring_allocate. */
+  if (!fj__load_acquire(&q->overflow.cells) && fj__ring_allocate(&q->overflow) != 0)
+    return NULL;
+  return fj__ring_claim(&q->overflow);
+}
 
 /* Jobs ever accepted through the lock-free rings (shutdown's count).
  * seq_cst: see fj__submit_fast. */

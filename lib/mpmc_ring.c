@@ -18,18 +18,6 @@ void fj__ring_init_lazy(fj__mpmc_ring *r, size_t capacity) {
   atomic_init(&r->head, 0);
 }
 
-/* A cell stores its seq minus its own index, so zero-filled cells are a
- * ring ready for its first lap (seq == position == index): calloc's fresh
- * pages cost nothing until a lap reaches them. */
-static inline size_t fj__seq_load(fj__ring_cell *cells, size_t i) {
-  /* acquire: callers rely on it as described at each call. */
-  return fj__load_acquire(&cells[i].seq) + i;
-}
-
-static inline void fj__seq_store(fj__ring_cell *cells, size_t i, size_t seq) {
-  fj__store_release(&cells[i].seq, seq - i); /* release: see each caller */
-}
-
 /* calloc'd (zero: see fj__seq_load), cache-line aligned; the pointer
  * calloc returned is kept just below the cells for fj__ring_fini. */
 static fj__ring_cell *fj__cells_alloc(size_t capacity) {
@@ -71,44 +59,6 @@ int fj__ring_init(fj__mpmc_ring *r, size_t capacity) {
 void fj__ring_fini(fj__mpmc_ring *r) {
   fj__cells_free(fj__load_relaxed(&r->cells)); /* relaxed: no other thread is left */
   atomic_store_explicit(&r->cells, NULL, memory_order_relaxed);
-}
-
-fj__ring_cell *fj__ring_claim(fj__mpmc_ring *r) {
-  /* relaxed: the position is only a guess until the CAS; the cell's seq
-   * (acquire) is what tells us the previous consumer is done with it. */
-  fj__ring_cell *cells = fj__load_acquire(&r->cells); /* acquire: see cells */
-  if (!cells)
-    return NULL;
-  size_t pos = fj__load_relaxed(&r->tail);
-  for (;;) {
-    fj__ring_cell *cell = &cells[pos & r->mask];
-    /* acquire: pairs with the consumer's release in fj__ring_take_many, so
-     * our writes to the item cannot overtake its reads of the old one. */
-    size_t seq = fj__seq_load(cells, pos & r->mask);
-    intptr_t dif = (intptr_t)seq - (intptr_t)pos;
-    if (dif == 0) {
-      /* seq_cst: the data is published by the release store of seq, but
-       * external submission and shutdown pair with this claim (see
-       * fj__submit_fast), and so does the idle check of the ring hint. */
-      if (atomic_compare_exchange_weak_explicit(&r->tail, &pos, pos + 1,
-                                                memory_order_seq_cst,
-                                                memory_order_relaxed))
-        return cell;
-    } else if (dif < 0) {
-      return NULL; /* the cell one lap back is not consumed yet: full */
-    } else {
-      pos = fj__load_relaxed(&r->tail); /* another producer took pos */
-    }
-  }
-}
-
-void fj__ring_publish(fj__ring_cell *cell, const fj__item *item) {
-  cell->item = *item;
-  /* release: pairs with the consumer's acquire load of seq; the item is
-   * visible before the cell reads as full.  seq was pos when claimed (the
-   * stored value is relative to the cell's index: +1 is +1 either way). */
-  size_t stored = fj__load_relaxed(&cell->seq);
-  fj__store_release(&cell->seq, stored + 1);
 }
 
 size_t fj__ring_take_many(fj__mpmc_ring *r, fj__item *out, size_t max) {

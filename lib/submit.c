@@ -56,7 +56,7 @@ enum { FJ__FAST_FULL = 1 };
  * the tail includes our claim and it waits for that job.  A claimed cell
  * is always published, with a no-op job when the submission fails.
  */
-static int fj__submit_fast(fj_system *sys, fj__inject_queue *q, const fj_job *job,
+static int fj__submit_fast(fj_system *sys, fj__inject_queue *q, fj_job_fn fn, void *arg,
                            fj_counter *c) {
   fj__ring_cell *cell = fj__inject_claim_single(q);
   if (!cell)
@@ -66,7 +66,7 @@ static int fj__submit_fast(fj_system *sys, fj__inject_queue *q, const fj_job *jo
     r = FJ_ESHUTDOWN;
   else if (c) /* up before the job is visible: its decrement cannot come first */
     r = fj__counter_add(c, 1);
-  fj__item item = {job->fn, job->arg, c};
+  fj__item item = {fn, arg, c};
   if (r != FJ_OK)
     item = (fj__item){fj__noop_job, NULL, NULL};
   fj__ring_publish(cell, &item);
@@ -79,16 +79,9 @@ static int fj__submit_fast(fj_system *sys, fj__inject_queue *q, const fj_job *jo
   return r;
 }
 
-int fj__submit_external(fj_system *sys, const fj_job *jobs, size_t n, unsigned prio,
-                        fj_counter *c) {
-  fj__inject_queue *q = &sys->inject[prio];
-  /* A single job may take a lock-free ring only while the locked part is
-   * empty, or it would overtake older jobs (FIFO, see inject_queue.h). */
-  if (n == 1 && fj__inject_locked_hint(q) == 0) {
-    int r = fj__submit_fast(sys, q, jobs, c);
-    if (r != FJ__FAST_FULL)
-      return r;
-  }
+/* Behind the lock: batches, and single jobs the rings cannot take. */
+static int fj__submit_locked(fj_system *sys, fj__inject_queue *q, const fj_job *jobs, size_t n,
+                             fj_counter *c) {
   fj__mutex_lock(&q->lock);
   /* relaxed: stopping is written under this same lock in destroy. */
   if (fj__load_relaxed(&sys->stopping)) {
@@ -111,6 +104,27 @@ int fj__submit_external(fj_system *sys, const fj_job *jobs, size_t n, unsigned p
   /* Fenced: if every worker sleeps, nobody else would notice these jobs. */
   fj__notify(sys, (unsigned)(n < sys->num_workers ? n : sys->num_workers), true);
   return FJ_OK;
+}
+
+int fj__submit_external_one(fj_system *sys, fj_job_fn fn, void *arg, unsigned prio,
+                            fj_counter *c) {
+  fj__inject_queue *q = &sys->inject[prio];
+  /* A single job may take a lock-free ring only while the locked part is
+   * empty, or it would overtake older jobs (FIFO, see inject_queue.h). */
+  if (fj__inject_locked_hint(q) == 0) {
+    int r = fj__submit_fast(sys, q, fn, arg, c);
+    if (r != FJ__FAST_FULL)
+      return r;
+  }
+  fj_job job = {fn, arg};
+  return fj__submit_locked(sys, q, &job, 1, c);
+}
+
+int fj__submit_external(fj_system *sys, const fj_job *jobs, size_t n, unsigned prio,
+                        fj_counter *c) {
+  if (n == 1)
+    return fj__submit_external_one(sys, jobs[0].fn, jobs[0].arg, prio, c);
+  return fj__submit_locked(sys, &sys->inject[prio], jobs, n, c);
 }
 
 /* ---- jobs with options ------------------------------------------------- */

@@ -22,6 +22,11 @@ int fj__spawn(fj_ctx *ctx, const fj_job *jobs, size_t n, unsigned prio, fj_count
 int fj__submit_external(fj_system *sys, const fj_job *jobs, size_t n, unsigned prio,
                         fj_counter *c);
 
+/* fj__submit_external for one job, the common case of fj_run from a plain
+ * thread, without building a one-job array.  Same errors. */
+int fj__submit_external_one(fj_system *sys, fj_job_fn fn, void *arg, unsigned prio,
+                            fj_counter *c);
+
 /* Jobs with options, as records (job_rec.h), from inside a job: unpinned
  * ones onto the calling worker's deque, pinned ones to their worker's
  * pinned queue.  Errors as fj__spawn; nothing submitted on error (the
