@@ -132,6 +132,7 @@ enum {
   BENCH_YIELDS_64 = 100000,   /* yields per fiber, 64-fiber case */
   BENCH_EMPTY_JOBS = 1000000, /* empty jobs per run */
   BENCH_BATCH = 1000,         /* jobs per submission in the batched case */
+  BENCH_SUBMIT_BUSY_JOBS = 200000, /* submit_busy: jobs queued while the workers are held */
   BENCH_FIB_N = 30,
   BENCH_FIB_CUTOFF = 16,      /* serial below this n in the cutoff variant */
   BENCH_SKYNET_LEAVES = 1000000,

@@ -5,11 +5,12 @@
  * worker count of empty, empty_unbatched, fib and skynet (the figure's name
  * then ends in _wN), `--trace` records a trace throughout (the system is then
  * "fiberjob-traced").  Prints one JSON line per measurement (bench_util.h).
- *   fiberjob_bench yield|yield64|empty|empty_unbatched|fib|fib_cutoff|
+ *   fiberjob_bench yield|yield64|empty|empty_unbatched|submit_busy|fib|fib_cutoff|
  *                  skynet|parked|fairness|sweep|backlog|starve
  *                  [--no-fibers] [--trace] [--workers N]
  */
 #include <fiberjob.h>
+#include <semaphore.h>
 #include <stdatomic.h>
 
 #include "bench_util.h"
@@ -144,6 +145,64 @@ static void bench_empty(int yielding, int batched) {
                (long long)(after.jobs_run - before.jobs_run), BENCH_EMPTY_JOBS);
   bench_report(sys_name, figure(batched ? "empty" : "empty_unbatched"),
                (double)(t1 - t0) / BENCH_EMPTY_JOBS, "ns/job");
+  fj_counter_destroy(c);
+  fj_system_destroy(sys);
+}
+
+/* ---- 2b. submission while every worker is busy ---------------------- */
+
+/* Holds its worker's thread (blocked, not spinning: the submitting thread
+ * keeps a CPU to itself) until main posts the semaphore. */
+static sem_t hold_sem;
+static atomic_int holding;
+static void blocking_hold_job(fj_ctx *ctx, void *arg) {
+  (void)ctx;
+  (void)arg;
+  atomic_fetch_add(&holding, 1);
+  while (sem_wait(&hold_sem) != 0) {
+  }
+}
+
+/* What one unbatched fj_run costs the submitting thread itself when no
+ * worker takes the job at once (an engine's main thread queuing a frame's
+ * work while the workers run the last one): every worker is held, main
+ * submits BENCH_SUBMIT_BUSY_JOBS empty jobs one call each, and only then
+ * are the workers let go.  CPU time of the process (only main runs), the
+ * fastest of BENCH_PASSES passes; the first also maps the overflow ring. */
+static void bench_submit_busy(int yielding) {
+  unsigned workers = opt_workers ? opt_workers : 2;
+  fj_system *sys = make_system(workers, yielding);
+  fj_counter *c = make_counter(sys);
+  fj_counter *held = make_counter(sys);
+  if (sem_init(&hold_sem, 0, 0) != 0)
+    exit(2);
+  uint64_t best = UINT64_MAX;
+  for (int pass = 0; pass < BENCH_PASSES; pass++) {
+    atomic_store(&holding, 0);
+    for (unsigned i = 0; i < workers; i++)
+      fj_run(sys, blocking_hold_job, NULL, FJ_PRIORITY_HIGH, held);
+    while (atomic_load(&holding) < (int)workers) {
+    }
+    fj_stats before, after;
+    fj_system_stats(sys, &before);
+    uint64_t t0 = bench_cpu_ns();
+    for (int i = 0; i < BENCH_SUBMIT_BUSY_JOBS; i++)
+      fj_run(sys, empty_job, NULL, FJ_PRIORITY_NORMAL, c);
+    uint64_t t1 = bench_cpu_ns();
+    for (unsigned i = 0; i < workers; i++)
+      sem_post(&hold_sem);
+    fj_wait(sys, held);
+    fj_wait(sys, c);
+    fj_system_stats(sys, &after);
+    long ran = (long)(after.jobs_run - before.jobs_run); /* the holds finish in between */
+    long want = BENCH_SUBMIT_BUSY_JOBS + (long)workers;
+    bench_verify(ran == want, "submit_busy jobs", ran, want);
+    if (t1 - t0 < best)
+      best = t1 - t0;
+  }
+  bench_report(sys_name, figure("submit_busy"), (double)best / BENCH_SUBMIT_BUSY_JOBS, "ns/job");
+  sem_destroy(&hold_sem);
+  fj_counter_destroy(held);
   fj_counter_destroy(c);
   fj_system_destroy(sys);
 }
@@ -535,6 +594,8 @@ int main(int argc, char **argv) {
     bench_empty(yielding, 1);
   else if (!strcmp(w, "empty_unbatched"))
     bench_empty(yielding, 0);
+  else if (!strcmp(w, "submit_busy"))
+    bench_submit_busy(yielding);
   else if (!strcmp(w, "fib"))
     bench_fib(yielding, 0);
   else if (!strcmp(w, "fib_cutoff"))

@@ -47,7 +47,7 @@ SCHED_WORKLOADS = ["pinned_roundtrip", "aging_off", "aging_on", "gate_budget", "
 def fiberjob_entries(system, extra):
     """The fiberjob program's entries (also run against a baseline library)."""
     out = [(system, "fiberjob_bench", [w] + extra)
-           for w in ["yield", "yield64", "empty", "empty_unbatched", "fib", "fib_cutoff",
+           for w in ["yield", "yield64", "empty", "empty_unbatched", "submit_busy", "fib", "fib_cutoff",
                      "skynet", "parked", "fairness", "sweep", "backlog", "starve"]]
     out.append((system, "fiberjob_bench", ["empty_unbatched", "--workers", "1"] + extra))
     for n in OVERSUB_WORKERS:
@@ -65,7 +65,8 @@ PLAN = (
      ("rr-fcontext", "raw_fcontext_bench", ["rr2"]),
      ("rr-fcontext", "raw_fcontext_bench", ["rr64"]),
      ("spsc-floor", "spsc_floor_bench", ["empty_unbatched"]),
-     ("spsc-lamport", "spsc_floor_bench", ["empty_unbatched", "--lamport"])]
+     ("spsc-lamport", "spsc_floor_bench", ["empty_unbatched", "--lamport"]),
+     ("spsc-floor", "spsc_floor_bench", ["submit_busy"])]
     + fiberjob_entries("fiberjob", [])
     + [("fiberjob-nofibers", "fiberjob_bench", [w, "--no-fibers"])
        for w in ["empty", "empty_unbatched", "fib", "fib_cutoff", "skynet"]]
@@ -84,13 +85,14 @@ PLAN = (
 THREADS = {
     "raw-fcontext": {"*": "1"},
     "rr-fcontext": {"*": "1"},
-    "spsc-floor": {"*": "2: producer + 1 consumer"},
+    "spsc-floor": {"*": "2: producer + 1 consumer", "submit_busy": "1: the producer (no consumer)"},
     "spsc-lamport": {"*": "2: producer + 1 consumer"},
     "fiberjob": {"*": "2 workers (+ main, asleep in fj_wait)",
                  "yield": "1 worker", "yield64": "1 worker",
                  "empty": "3: 2 workers + submitting main",
                  "empty_unbatched": "3: 2 workers + submitting main",
                  "empty_unbatched_w1": "2: 1 worker + submitting main",
+                 "submit_busy": "1 running: main (both workers held, asleep)",
                  "pinned_roundtrip": "3: 2 workers + attached main",
                  "aging_off": "1 worker (+ main submitting)",
                  "aging_on": "1 worker (+ main submitting)"},
@@ -483,6 +485,16 @@ def section_submission(results):
                       else "one call per job (no batch API)"),
                      cell(results, s, "empty"), ratio_cell(results, (s, "empty"),
                                                            ("onetbb", "empty"))])
+    out += ["", "The submitting thread's own cost, when no worker takes the jobs at once (both "
+            "workers held asleep by a job each, as an engine's main thread queues a frame while "
+            "the workers run the last one): 200,000 single `fj_run` calls, CPU ns per call, the "
+            "fastest of 3 passes.  The floor writes each {function, argument} into a ring that "
+            "holds them all and release-stores its tail (`spsc_floor_bench submit_busy`).", ""]
+    busy = [[s, threads(s, "submit_busy"), "CPU ns per job", cell(results, s, "submit_busy"),
+             ratio_cell(results, (s, "submit_busy"), ("spsc-floor", "submit_busy"))]
+            for s in systems_with(results, "submit_busy", ["fiberjob", "fiberjob-before",
+                                                            "spsc-floor"])]
+    out += table(["system", "threads", "unit", "median [min–max]", "÷ SPSC floor's push"], busy)
     out += ["", "Batched (secondary: only libfiberjob has a batch call):", ""]
     out += table(["system", "threads", "unit", "submission", "median [min–max]", "÷ oneTBB"],
                  rows)

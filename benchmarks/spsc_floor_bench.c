@@ -9,6 +9,12 @@
  * wait until the consumer has run them all; one untimed pass first.
  *   spsc_floor_bench empty_unbatched [--lamport]
  * Threads: the producer (main) and one consumer, 2 in all.
+ *
+ *   spsc_floor_bench submit_busy
+ * The producer's side alone, as fiberjob_bench's submit_busy measures it:
+ * BENCH_SUBMIT_BUSY_JOBS pushes into a ring that holds them all while no
+ * consumer runs (each push writes its item and release-stores the tail),
+ * CPU time, the fastest of BENCH_PASSES passes.  Threads: main only.
  */
 #include <pthread.h>
 #include <stdatomic.h>
@@ -86,9 +92,38 @@ static void wait_done(long want) {
   }
 }
 
+/* submit_busy: see the top of the file. */
+static int bench_submit_busy(void) {
+  item *ring = calloc(BENCH_SUBMIT_BUSY_JOBS, sizeof *ring);
+  if (!ring)
+    return 2;
+  static atomic_size_t tail; /* what a consumer would acquire */
+  uint64_t best = UINT64_MAX;
+  for (int pass = 0; pass < BENCH_PASSES; pass++) {
+    atomic_store(&tail, 0);
+    uint64_t t0 = bench_cpu_ns();
+    for (size_t i = 0; i < BENCH_SUBMIT_BUSY_JOBS; i++) {
+      ring[i] = (item){empty_job, NULL};
+      /* release: publishes the item, as push() does */
+      atomic_store_explicit(&tail, i + 1, memory_order_release);
+    }
+    uint64_t t1 = bench_cpu_ns();
+    if (t1 - t0 < best)
+      best = t1 - t0;
+  }
+  size_t n = atomic_load(&tail);
+  bench_verify(n == BENCH_SUBMIT_BUSY_JOBS && ring[n - 1].fn == empty_job, "spsc pushes", (long)n,
+               BENCH_SUBMIT_BUSY_JOBS);
+  free(ring);
+  bench_report("spsc-floor", "submit_busy", (double)best / BENCH_SUBMIT_BUSY_JOBS, "ns/job");
+  return 0;
+}
+
 int main(int argc, char **argv) {
+  if (argc >= 2 && strcmp(argv[1], "submit_busy") == 0)
+    return bench_submit_busy();
   if (argc < 2 || strcmp(argv[1], "empty_unbatched") != 0) {
-    fprintf(stderr, "usage: %s empty_unbatched [--lamport]\n", argv[0]);
+    fprintf(stderr, "usage: %s empty_unbatched [--lamport] | submit_busy\n", argv[0]);
     return 2;
   }
   cached = !bench_has_flag(argc, argv, "--lamport");
