@@ -21,6 +21,8 @@
 #define fj__fetch_add_seq_cst(p, v) atomic_fetch_add_explicit((p), (v), memory_order_seq_cst)
 #define fj__fetch_sub_seq_cst(p, v) atomic_fetch_sub_explicit((p), (v), memory_order_seq_cst)
 #define fj__fetch_sub_release(p, v) atomic_fetch_sub_explicit((p), (v), memory_order_release)
+#define fj__fetch_or_seq_cst(p, v) atomic_fetch_or_explicit((p), (v), memory_order_seq_cst)
+#define fj__fetch_and_seq_cst(p, v) atomic_fetch_and_explicit((p), (v), memory_order_seq_cst)
 #define fj__cas_acq_rel(p, expected, desired)                                   \
   atomic_compare_exchange_weak_explicit((p), (expected), (desired),            \
                                         memory_order_acq_rel, memory_order_acquire)

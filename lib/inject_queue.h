@@ -24,6 +24,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "atomics.h"
 #include "item.h"
 #include "mpmc_ring.h"
 #include "sys/sys.h"
@@ -90,5 +91,35 @@ static inline size_t fj__inject_size_hint(fj__inject_queue *q) {
   return fj__ring_size_hint(&q->fast) + fj__ring_size_hint(&q->overflow) +
          fj__inject_locked_hint(q);
 }
+
+/*
+ * The system's `inject_maybe` word: bit p says inject[p] may hold work.
+ * It is a Dekker pair between pushers, who only set bits, and a yield that
+ * found a queue empty, the only one that clears one:
+ *   pusher:  push (a seq_cst RMW on a ring tail, or the locked part and a
+ *            seq_cst fence); then read the word; set the bit if clear.
+ *   clearer: clear the bit (seq_cst RMW); seq_cst fence; read the queue's
+ *            indices again; set the bit back if it holds anything.
+ * Either the pusher reads the word after the clear and sets the bit, or
+ * the clearer's second look sees the push.  So whenever a queue holds work
+ * its bit is set, or about to be set by the thread that just pushed it.
+ */
+
+/* After a push whose claim was a seq_cst RMW (the lock-free rings). */
+static inline void fj__inject_mark_after_rmw(_Atomic uint32_t *maybe, unsigned p) {
+  /* seq_cst: ordered after the claim's seq_cst CAS (see above). */
+  if (!(fj__load_seq_cst(maybe) & (1u << p)))
+    fj__fetch_or_seq_cst(maybe, 1u << p);
+}
+
+/* After a push into the locked part (count stored under the lock). */
+static inline void fj__inject_mark_after_lock(_Atomic uint32_t *maybe, unsigned p) {
+  fj__fence_seq_cst(); /* orders the count store before the read below */
+  fj__inject_mark_after_rmw(maybe, p);
+}
+
+/* Clears bit p if inject q (= inject[p]) is empty; the other half of the
+ * pair above.  Threads: any (a yielding worker). */
+void fj__inject_clear_if_empty(_Atomic uint32_t *maybe, fj__inject_queue *q, unsigned p);
 
 #endif

@@ -70,6 +70,7 @@ static int fj__submit_fast(fj_system *sys, fj__inject_queue *q, fj_job_fn fn, vo
   if (r != FJ_OK)
     item = (fj__item){fj__noop_job, NULL, NULL};
   fj__ring_publish(cell, &item);
+  fj__inject_mark_after_rmw(&sys->inject_maybe, (unsigned)(q - sys->inject));
   /* No fence needed: the claim was a seq_cst RMW and already makes the
    * job visible to fj__work_visible (the ring hint reads the tail); these
    * seq_cst loads complete the Dekker pairs with fj__idle (see fj__notify
@@ -101,6 +102,7 @@ static int fj__submit_locked(fj_system *sys, fj__inject_queue *q, const fj_job *
     }
   }
   fj__mutex_unlock(&q->lock);
+  fj__inject_mark_after_lock(&sys->inject_maybe, (unsigned)(q - sys->inject));
   /* Fenced: if every worker sleeps, nobody else would notice these jobs. */
   fj__notify(sys, (unsigned)(n < sys->num_workers ? n : sys->num_workers), true);
   return FJ_OK;
@@ -205,5 +207,6 @@ void fj__requeue_shared(fj_system *sys, const fj__item *it, unsigned prio) {
     fj__fatal("out of memory putting a job back into the shared queue");
   q->pushed -= 1; /* accepted once already, when it was first submitted */
   fj__mutex_unlock(&q->lock);
+  fj__inject_mark_after_lock(&sys->inject_maybe, prio);
   fj__notify(sys, 1, true);
 }

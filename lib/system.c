@@ -56,6 +56,7 @@ int fj__system_create(const fj_config *cfg, fj_system **out) {
   FJ__ASSERT(sys->num_workers >= 1);
   fj__aging_init(&sys->aging, cfg->aging_us);
   fj__fiber_budget_init(&sys->budget, cfg->max_fibers);
+  atomic_init(&sys->inject_maybe, 0);
   atomic_init(&sys->wake_seq, 0);
   atomic_init(&sys->sleepers, 0);
   atomic_init(&sys->spinning, 0);

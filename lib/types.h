@@ -142,6 +142,12 @@ struct fj_system {
                              the attach slots, which have no thread of their own */
   fj__aging aging;        /* priority aging clocks (period 0 = off) */
   fj__inject_queue inject[FJ_PRIORITY_COUNT];
+  /* Bit p: inject[p] may hold work.  The yield fast path reads this one
+   * word instead of five indices per queue; the protocol that keeps it
+   * from ever reading clear while a queue holds work is in inject_queue.h
+   * (fj__inject_mark).  Its own line: read on every yield, written only
+   * when a queue goes from empty to not. */
+  _Alignas(FJ__CACHE_LINE) _Atomic uint32_t inject_maybe;
 
   /* Idle protocol: a worker about to sleep increments `sleepers`, re-checks
    * for work, then sleeps on `wake_seq`; whoever publishes work that needs

@@ -27,7 +27,7 @@
 #include "trace.h"
 #include "worker.h"
 
-/* True when nothing new (deque or inject queue) is ready at priority <= top,
+/* True when nothing new (deque or shared queue) is ready at priority <= top,
  * and no yielded fiber waits at a strictly higher priority than top, and
  * neither pinned work, aging nor a trace recording asks for the full pick
  * (the slow path records the trace events; the fast path has no hooks).
@@ -35,8 +35,9 @@
  * see fj__yield.) */
 __attribute__((always_inline)) static inline bool fj__nothing_new_upto(fj__worker *w,
                                                                       unsigned top) {
+  unsigned upto = (2u << top) - 1; /* priorities 0 (HIGH) .. top */
   /* Our own deques, from deque_maybe alone: no line a thief writes. */
-  if (w->deque_maybe & ((2u << top) - 1))
+  if (w->deque_maybe & upto)
     return false;
   /* A relaxed hint (a pusher's line, written only by pinned submissions),
    * an immutable flag, and the trace flag (relaxed: see FJ__TRACE). */
@@ -47,20 +48,24 @@ __attribute__((always_inline)) static inline bool fj__nothing_new_upto(fj__worke
   for (unsigned p = 0; p <= top; p++)
     FJ__ASSERT_DEQUE_MAYBE(w, p);
 #endif
-  /* Unrolled (priorities 0 = HIGH .. 2 = LOW): this is every yield. */
+  /* The shared queues, one word for all of them (inject_queue.h).
+   * relaxed: a hint; a bit set a moment late delays a priority switch by
+   * one yield at most, never loses work (the worker loop reads the queues
+   * themselves). */
+  if (fj__load_relaxed(&w->sys->inject_maybe) & upto)
+    return false;
+  /* Yielded fibers of strictly higher priority (priorities 0 = HIGH .. 2 =
+   * LOW; unrolled: this is every yield). */
   _Static_assert(FJ_PRIORITY_COUNT == 3, "unrolled for three priorities");
-  fj__inject_queue *in = w->sys->inject;
   switch (top) {
   case 2:
-    if (fj__inject_size_hint(&in[2]) > 0 || !fj__fifo_empty(&w->yieldq[1]))
+    if (!fj__fifo_empty(&w->yieldq[1]))
       return false;
     /* fall through */
   case 1:
-    if (fj__inject_size_hint(&in[1]) > 0 || !fj__fifo_empty(&w->yieldq[0]))
-      return false;
-    /* fall through */
+    return fj__fifo_empty(&w->yieldq[0]);
   default:
-    return fj__inject_size_hint(&in[0]) == 0;
+    return true;
   }
 }
 
@@ -70,6 +75,10 @@ __attribute__((noinline)) static int fj__yield_slow(fj_ctx *ctx, fj__worker *w,
                                                     fj__fiber *self) {
   fj__item it;
   unsigned prio = ctx->prio;
+  /* A stale bit (the queue was taken empty by someone) would send every
+   * later yield here: clear it, the clearer's half of the pair. */
+  for (unsigned p = 0; p <= prio; p++)
+    fj__inject_clear_if_empty(&w->sys->inject_maybe, &w->sys->inject[p], p);
   if (!fj__pick(w, &it, &prio, FJ__PICK_FOR_YIELD, ctx->prio))
     return FJ_OK; /* nothing else ready: carry on */
   fj__fiber *to = fj__worker_target_for(w, &it, prio);
