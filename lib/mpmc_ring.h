@@ -21,7 +21,6 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
-
 #include <stdint.h>
 
 #include "atomics.h"
