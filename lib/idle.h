@@ -8,6 +8,9 @@
  * and wakes if `sleepers > 0`.  Either the publisher sees the sleeper or the
  * sleeper sees the work.  Idle workers that are still looking count
  * themselves in `spinning`, and a publisher that sees one skips the wake.
+ * `wake_pending` says a wake was issued and its worker has not run yet;
+ * unfenced notifies (spawns, ready fibers), which may miss a wake-up by
+ * design, skip theirs while it is set.
  */
 #ifndef FJ_IDLE_H
 #define FJ_IDLE_H

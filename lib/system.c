@@ -60,6 +60,7 @@ int fj__system_create(const fj_config *cfg, fj_system **out) {
   atomic_init(&sys->wake_seq, 0);
   atomic_init(&sys->sleepers, 0);
   atomic_init(&sys->spinning, 0);
+  atomic_init(&sys->wake_pending, 0);
   atomic_init(&sys->stopping, 0);
   atomic_init(&sys->exiting, 0);
   atomic_init(&sys->stuck, 0);

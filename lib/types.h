@@ -157,6 +157,10 @@ struct fj_system {
   /* Idle workers still awake and looking for work.  While one is, nobody
    * needs waking: it will find new work itself (see fj__notify). */
   _Atomic uint32_t spinning;
+  /* Set by every wake, cleared by a sleeper as it goes to sleep and as it
+   * wakes: "a worker was woken and has not yet run".  A hint for spawns
+   * (see fj__notify); relaxed throughout. */
+  _Atomic uint32_t wake_pending;
 
   /* Shutdown: `stopping` is set under every inject lock, so no locked
    * submission lands after it; the lock-free path pairs with it through
