@@ -104,23 +104,21 @@ static int fj__submit(fj_system *sys, const fj_job *jobs, size_t n, fj_priority 
   return fj__submit_external(sys, jobs, n, (unsigned)prio, c);
 }
 
-/* fj__submit for one job, checked in the same order, without the one-job
- * array: the path every unbatched submission takes. */
+/* fj__submit for one job: the path every unbatched submission takes, with
+ * the same checks (inlined for n = 1) and a plain thread's job written
+ * straight into its ring cell. */
 int fj_run(fj_system *sys, fj_job_fn fn, void *arg, fj_priority prio, fj_counter *c) {
-  if (!sys || !fn)
+  if (!sys)
     return FJ_EINVAL;
-  if (!fj__priority_valid(prio))
-    return FJ_EPRIORITY;
-  if (c && c->sys != sys)
-    return FJ_EWRONGSYSTEM;
+  int r = fj__check_submission(sys, &(fj_job){fn, arg}, 1, prio, c);
+  if (r != FJ_OK)
+    return r;
   /* The inlined thread-local read is safe here: nothing in fj_run can
    * switch fibers before it (see fj__current_ctx). */
   fj__worker *w = fj__this_worker_before_switch();
   fj_ctx *ctx = w ? w->cur_ctx : NULL;
-  if (ctx && ctx->sys == sys) {
-    fj_job job = {fn, arg};
-    return fj__spawn(ctx, &job, 1, (unsigned)prio, c);
-  }
+  if (ctx && ctx->sys == sys)
+    return fj__spawn(ctx, &(fj_job){fn, arg}, 1, (unsigned)prio, c);
   return fj__submit_external_one(sys, fn, arg, (unsigned)prio, c);
 }
 

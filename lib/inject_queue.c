@@ -40,20 +40,15 @@ void fj__inject_fini(fj__inject_queue *q) {
   fj__ring_fini(&q->overflow);
 }
 
-/* Every index the size hint reads, seq_cst: the clearer's second look. */
-static size_t fj__inject_size_seq_cst(fj__inject_queue *q) {
-  size_t fast = fj__load_seq_cst(&q->fast.tail) - fj__load_seq_cst(&q->fast.head);
-  size_t over = fj__load_seq_cst(&q->overflow.tail) - fj__load_seq_cst(&q->overflow.head);
-  return fast + over + fj__load_seq_cst(&q->count);
-}
-
 void fj__inject_clear_if_empty(_Atomic uint32_t *maybe, fj__inject_queue *q, unsigned p) {
   uint32_t bit = 1u << p;
   if (!(fj__load_relaxed(maybe) & bit) || fj__inject_size_hint(q) != 0)
     return; /* relaxed: both only decide whether to try */
   fj__fetch_and_seq_cst(maybe, ~bit);
-  fj__fence_seq_cst(); /* pairs with the pusher's fence or seq_cst CAS */
-  if (fj__inject_size_seq_cst(q) != 0)
+  /* seq_cst fence: pairs with the pusher's fence or seq_cst CAS, and
+   * orders the hint's relaxed loads after the clear (inject_queue.h). */
+  fj__fence_seq_cst();
+  if (fj__inject_size_hint(q) != 0)
     fj__fetch_or_seq_cst(maybe, bit); /* a push raced with us: undo */
 }
 

@@ -99,7 +99,8 @@ static inline size_t fj__inject_size_hint(fj__inject_queue *q) {
  *   pusher:  push (a seq_cst RMW on a ring tail, or the locked part and a
  *            seq_cst fence); then read the word; set the bit if clear.
  *   clearer: clear the bit (seq_cst RMW); seq_cst fence; read the queue's
- *            indices again; set the bit back if it holds anything.
+ *            indices again (relaxed loads: the fence orders them); set
+ *            the bit back if it holds anything.
  * Either the pusher reads the word after the clear and sets the bit, or
  * the clearer's second look sees the push.  So whenever a queue holds work
  * its bit is set, or about to be set by the thread that just pushed it.

@@ -56,9 +56,9 @@ enum { FJ__FAST_FULL = 1 };
  * the tail includes our claim and it waits for that job.  A claimed cell
  * is always published, with a no-op job when the submission fails.
  */
-static int fj__submit_fast(fj_system *sys, fj__inject_queue *q, fj_job_fn fn, void *arg,
+static int fj__submit_fast(fj_system *sys, unsigned prio, fj_job_fn fn, void *arg,
                            fj_counter *c) {
-  fj__ring_cell *cell = fj__inject_claim_single(q);
+  fj__ring_cell *cell = fj__inject_claim_single(&sys->inject[prio]);
   if (!cell)
     return FJ__FAST_FULL;
   int r = FJ_OK;
@@ -70,7 +70,7 @@ static int fj__submit_fast(fj_system *sys, fj__inject_queue *q, fj_job_fn fn, vo
   if (r != FJ_OK)
     item = (fj__item){fj__noop_job, NULL, NULL};
   fj__ring_publish(cell, &item);
-  fj__inject_mark_after_rmw(&sys->inject_maybe, (unsigned)(q - sys->inject));
+  fj__inject_mark_after_rmw(&sys->inject_maybe, prio);
   /* No fence needed: the claim was a seq_cst RMW and already makes the
    * job visible to fj__work_visible (the ring hint reads the tail); these
    * seq_cst loads complete the Dekker pairs with fj__idle (see fj__notify
@@ -81,8 +81,9 @@ static int fj__submit_fast(fj_system *sys, fj__inject_queue *q, fj_job_fn fn, vo
 }
 
 /* Behind the lock: batches, and single jobs the rings cannot take. */
-static int fj__submit_locked(fj_system *sys, fj__inject_queue *q, const fj_job *jobs, size_t n,
+static int fj__submit_locked(fj_system *sys, unsigned prio, const fj_job *jobs, size_t n,
                              fj_counter *c) {
+  fj__inject_queue *q = &sys->inject[prio];
   fj__mutex_lock(&q->lock);
   /* relaxed: stopping is written under this same lock in destroy. */
   if (fj__load_relaxed(&sys->stopping)) {
@@ -102,7 +103,7 @@ static int fj__submit_locked(fj_system *sys, fj__inject_queue *q, const fj_job *
     }
   }
   fj__mutex_unlock(&q->lock);
-  fj__inject_mark_after_lock(&sys->inject_maybe, (unsigned)(q - sys->inject));
+  fj__inject_mark_after_lock(&sys->inject_maybe, prio);
   /* Fenced: if every worker sleeps, nobody else would notice these jobs. */
   fj__notify(sys, (unsigned)(n < sys->num_workers ? n : sys->num_workers), true);
   return FJ_OK;
@@ -110,23 +111,22 @@ static int fj__submit_locked(fj_system *sys, fj__inject_queue *q, const fj_job *
 
 int fj__submit_external_one(fj_system *sys, fj_job_fn fn, void *arg, unsigned prio,
                             fj_counter *c) {
-  fj__inject_queue *q = &sys->inject[prio];
   /* A single job may take a lock-free ring only while the locked part is
    * empty, or it would overtake older jobs (FIFO, see inject_queue.h). */
-  if (fj__inject_locked_hint(q) == 0) {
-    int r = fj__submit_fast(sys, q, fn, arg, c);
+  if (fj__inject_locked_hint(&sys->inject[prio]) == 0) {
+    int r = fj__submit_fast(sys, prio, fn, arg, c);
     if (r != FJ__FAST_FULL)
       return r;
   }
   fj_job job = {fn, arg};
-  return fj__submit_locked(sys, q, &job, 1, c);
+  return fj__submit_locked(sys, prio, &job, 1, c);
 }
 
 int fj__submit_external(fj_system *sys, const fj_job *jobs, size_t n, unsigned prio,
                         fj_counter *c) {
   if (n == 1)
     return fj__submit_external_one(sys, jobs[0].fn, jobs[0].arg, prio, c);
-  return fj__submit_locked(sys, &sys->inject[prio], jobs, n, c);
+  return fj__submit_locked(sys, prio, jobs, n, c);
 }
 
 /* ---- jobs with options ------------------------------------------------- */

@@ -145,7 +145,7 @@ struct fj_system {
   /* Bit p: inject[p] may hold work.  The yield fast path reads this one
    * word instead of five indices per queue; the protocol that keeps it
    * from ever reading clear while a queue holds work is in inject_queue.h
-   * (fj__inject_mark).  Its own line: read on every yield, written only
+   * (fj__inject_mark_after_rmw, fj__inject_clear_if_empty).  Its own line: read on every yield, written only
    * when a queue goes from empty to not. */
   _Alignas(FJ__CACHE_LINE) _Atomic uint32_t inject_maybe;
 
