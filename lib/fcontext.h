@@ -38,13 +38,15 @@ extern fj__transfer jump_fcontext(fj__fctx const to, void *vp);
  * next ret would be mispredicted on every switch (about a third of a
  * yield's time).  So the address to resume at is pushed by hand and
  * jump_fcontext entered with jmp: the stack holds what a call would have
- * left, the predictor nothing.  jump_fcontext saves and restores the
- * callee-saved registers; everything a call may clobber is listed.
- * Red zone: the push writes below the stack pointer, which the compiler
- * may use for locals only in a leaf function; every function a switch is
- * inlined into makes calls (fj__flush_finished at least), so none is a
- * leaf.  At the label the stack pointer is what it was before the push,
- * so the compiler's unwind info holds there (dumps unwind from it). */
+ * left, the predictor nothing.  The jmp goes through the GOT entry, not the
+ * PLT: one indirect jump instead of a jump to a stub that jumps.
+ * jump_fcontext saves and restores the callee-saved registers; everything
+ * a call may clobber is listed.
+ * Red zone: the push writes below the stack pointer, where the compiler
+ * may keep a leaf function's locals.  The yield fast path is such a leaf,
+ * so lib/ is built with -mno-red-zone on x86-64 (lib/meson.build).  At
+ * the label the stack pointer is what it was before the push, so the
+ * compiler's unwind info holds there (dumps unwind from it). */
 #if defined(__x86_64__) && defined(__GNUC__)
 static inline __attribute__((always_inline)) fj__transfer fj__fctx_jump(fj__fctx to,
                                                                         void *data) {
@@ -54,7 +56,7 @@ static inline __attribute__((always_inline)) fj__transfer fj__fctx_jump(fj__fctx
   register void *rsi __asm__("rsi") = data;
   __asm__ volatile("lea 1f(%%rip), %%rax\n\t"
                    "push %%rax\n\t"
-                   "jmp jump_fcontext@PLT\n"
+                   "jmp *jump_fcontext@GOTPCREL(%%rip)\n"
                    "1:"
                    : "=a"(rax), "=d"(rdx), "+D"(rdi), "+S"(rsi)
                    :

@@ -79,7 +79,7 @@ static inline void fj__fiber_debug_set(fj__fiber_debug *d, fj__fiber_view s) {
 /* The resuming worker, before the jump.  Only that thread writes `resumes`
  * now (the fiber is not queued anywhere), so load + store is enough. */
 static inline void fj__fiber_debug_resume(fj__fiber_debug *d) {
-  fj__store_relaxed(&d->resumes, fj__load_relaxed(&d->resumes) + 1u);
+  fj__stat_inc32(&d->resumes); /* single writer: the fiber's worker */
   fj__store_relaxed(&d->state, (uint32_t)FJ__VIEW_RUNNING);
 }
 

@@ -67,7 +67,9 @@ __attribute__((always_inline)) static inline void fj__before_switch(fj__worker *
                                                                     fj__fiber *to,
                                                                     fj__leave leave,
                                                                     fj__waiter *node) {
-  fj__flush_finished(w); /* the fiber we switch to may run for long */
+  /* The fiber we switch to may run for long: held-back decrements were
+   * flushed (by the caller: see fj__switch_to and fj__switch_yield). */
+  FJ__ASSERT(w->finished_counter == NULL);
   FJ__ASSERT(w->current == self && w->leaving == NULL);
   w->leaving = self;
   w->leave = leave;
@@ -86,6 +88,7 @@ __attribute__((always_inline)) static inline void fj__before_switch(fj__worker *
 __attribute__((always_inline)) static inline void
 fj__switch_to(fj__worker *w, fj__fiber *self, fj__fiber *to, fj__leave leave,
               fj__waiter *node) {
+  fj__flush_finished(w);
   fj__before_switch(w, self, to, leave, node);
   fj__transfer t = fj__fiber_switch(self, to, w, leave == FJ__LEAVE_RETIRE);
   /* Resumed, possibly by another worker: t.data is the worker we are on. */
@@ -93,7 +96,9 @@ fj__switch_to(fj__worker *w, fj__fiber *self, fj__fiber *to, fj__leave leave,
 }
 
 /* fj__switch_to(w, self, to, FJ__LEAVE_YIELD, NULL) for the yield fast
- * path, minus what a same-worker resume makes redundant.  Self goes to the
+ * path, minus what a same-worker resume makes redundant, and minus the
+ * flush: the caller saw no decrement held back (w->finished_counter NULL),
+ * so the path makes no call and needs no stack frame.  Self goes to the
  * back of w's yield queue once off its stack, and only w ever takes fibers
  * from its own yield queue (owner-only, like every fj__fifo): so self is
  * resumed by w, on w's thread, and its fiber and job already name w.  Only

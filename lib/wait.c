@@ -75,6 +75,9 @@ __attribute__((noinline)) static int fj__yield_slow(fj_ctx *ctx, fj__worker *w,
                                                     fj__fiber *self) {
   fj__item it;
   unsigned prio = ctx->prio;
+  /* Held-back decrements go out first, found or not: the fast path sends
+   * every yield here while any are held. */
+  fj__flush_finished(w);
   /* A stale bit (the queue was taken empty by someone) would send every
    * later yield here: clear it, the clearer's half of the pair. */
   for (unsigned p = 0; p <= prio; p++)
@@ -99,19 +102,26 @@ __attribute__((noinline)) static int fj__yield_slow(fj_ctx *ctx, fj__worker *w,
   return FJ_OK;
 }
 
+/* A job without a fiber (enable_yielding = 0) yields the thread.  Out of
+ * line and reached by a tail call, so fj__yield needs no stack frame. */
+__attribute__((noinline)) static int fj__yield_without_fiber(void) {
+  fj__thread_yield();
+  return FJ_OK;
+}
+
 int fj__yield(fj_ctx *ctx) {
   fj__fiber *self = ctx->fiber;
-  if (__builtin_expect(!self, 0)) {
-    fj__thread_yield();
-    return FJ_OK;
-  }
+  if (__builtin_expect(!self, 0))
+    return fj__yield_without_fiber();
   fj__worker *w = ctx->worker;
   unsigned prio = ctx->prio;
   /* A picked job waits in `handoff` only between fj__target_for and the
    * blank fiber's first pick, and no job runs in between: so never here,
    * and the fast path need not look at it. */
   FJ__ASSERT(!w->has_handoff);
-  if (__builtin_expect(!fj__nothing_new_upto(w, prio), 0))
+  /* Held-back decrements (run.h) also take the slow path, which flushes
+   * them: the fast one then calls nothing and needs no stack frame. */
+  if (__builtin_expect(!fj__nothing_new_upto(w, prio) || w->finished_counter, 0))
     return fj__yield_slow(ctx, w, self);
   /* Fast path, the steady state of fibers taking turns: no new work at our
    * priority or above, so the next yielded fiber of our priority runs. */
