@@ -66,6 +66,7 @@ PLAN = (
      ("rr-fcontext", "raw_fcontext_bench", ["rr64"]),
      ("spsc-floor", "spsc_floor_bench", ["empty_unbatched"]),
      ("spsc-lamport", "spsc_floor_bench", ["empty_unbatched", "--lamport"]),
+     ("spsc-counted", "spsc_floor_bench", ["empty_unbatched", "--counted"]),
      ("spsc-floor", "spsc_floor_bench", ["submit_busy"])]
     + fiberjob_entries("fiberjob", [])
     + [("fiberjob-nofibers", "fiberjob_bench", [w, "--no-fibers"])
@@ -87,6 +88,7 @@ THREADS = {
     "rr-fcontext": {"*": "1"},
     "spsc-floor": {"*": "2: producer + 1 consumer", "submit_busy": "1: the producer (no consumer)"},
     "spsc-lamport": {"*": "2: producer + 1 consumer"},
+    "spsc-counted": {"*": "2: producer + 1 consumer"},
     "fiberjob": {"*": "2 workers (+ main, asleep in fj_wait)",
                  "yield": "1 worker", "yield64": "1 worker",
                  "empty": "3: 2 workers + submitting main",
@@ -310,12 +312,15 @@ def targets(results):
           ("fiberjob", "yield"), ("rr-fcontext", "yield"), 1.3)
     check("yield, 64 fibers on 1 worker ÷ bare round-robin fcontext scheduler",
           ("fiberjob", "yield64"), ("rr-fcontext", "yield64"), 1.5)
-    tbb = R(("fiberjob", "empty_unbatched"), ("onetbb", "empty_unbatched"))
+    beside = []  # context for the reader, not part of the target
+    for s, label in (("onetbb", "oneTBB's per-task loop"),
+                     ("spsc-counted", "the same ring with a shared job counter")):
+        if R(("fiberjob", "empty_unbatched"), (s, "empty_unbatched")) is not None:
+            beside.append("; ÷ %s: %s" % (label, ratio_cell(
+                results, ("fiberjob", "empty_unbatched"), (s, "empty_unbatched"))))
     check("unbatched submission from a plain thread, 2 workers ÷ SPSC ring floor",
           ("fiberjob", "empty_unbatched"), ("spsc-floor", "empty_unbatched"), 1.5,
-          "; ÷ oneTBB's per-task loop: %s" % ratio_cell(results, ("fiberjob", "empty_unbatched"),
-                                                         ("onetbb", "empty_unbatched"))
-          if tbb is not None else "")
+          "".join(beside))
     check("yield, 2 fibers ÷ raw fcontext round trip (two jumps)", ("fiberjob", "yield"),
           ("raw-fcontext", "roundtrip"), 2.0)
     for w, label in (("empty_unbatched", "unbatched (headline)"), ("empty", "batches of 1,000")):
@@ -484,14 +489,16 @@ def section_submission(results):
            "from the main thread, then one wait; ns per job.  The floor is a bare "
            "single-producer/single-consumer ring of function pointers with one consumer thread "
            "calling each (`spsc_floor_bench.c`; the Lamport variant rereads the other side's "
-           "index on every operation).  oneTBB and OpenMP have no batch call: their batched row "
-           "is the same loop.", ""]
+           "index on every operation; the counted variant adds what a job counter costs: one "
+           "atomic add by the producer per job, one atomic subtract by the consumer).  oneTBB "
+           "and OpenMP have no batch call: their batched row is the same loop.", ""]
     rows = []
     floor = ("spsc-floor", "empty_unbatched")
     for s, w in ([(s, "empty_unbatched") for s in systems_with(
             results, "empty_unbatched", ["fiberjob", "fiberjob-before", "fiberjob-nofibers",
-                                         "spsc-floor", "spsc-lamport", "onetbb", "openmp",
-                                         "boost-fiber"])] + [("fiberjob", "empty_unbatched_w1")]):
+                                         "spsc-floor", "spsc-lamport", "spsc-counted", "onetbb",
+                                         "openmp", "boost-fiber"])] +
+            [("fiberjob", "empty_unbatched_w1")]):
         if w not in results.get(s, {}):
             continue
         rows.append([s + (" (1 worker)" if w.endswith("_w1") else ""), threads(s, w),
@@ -738,7 +745,7 @@ def plot(results, out):
           for m in THREAD_MECHS for k in ("2_pinned", "64_pinned", "2")],
          "ns per yield / handoff", "fibers vs. thread yielding")
     bars("empty_jobs", [(s + " unbatched", s, "empty_unbatched") for s in
-                        ["spsc-floor", "spsc-lamport", "fiberjob", "fiberjob-before",
+                        ["spsc-floor", "spsc-lamport", "spsc-counted", "fiberjob", "fiberjob-before",
                          "fiberjob-nofibers", "onetbb", "openmp", "boost-fiber"]] +
          [("fiberjob 1 worker", "fiberjob", "empty_unbatched_w1")] +
          [(s + " batched", s, "empty") for s in ["fiberjob", "fiberjob-nofibers"]],

@@ -7,8 +7,13 @@
  * submission pays at least.  Same loop shape as the empty-job workloads:
  * 1,000,000 empty jobs pushed one at a time from the main thread, then a
  * wait until the consumer has run them all; one untimed pass first.
- *   spsc_floor_bench empty_unbatched [--lamport]
+ *   spsc_floor_bench empty_unbatched [--lamport | --counted]
  * Threads: the producer (main) and one consumer, 2 in all.
+ * --counted adds what a job counter costs any job system: the producer
+ * adds 1 to a shared count before each push and the consumer subtracts 1
+ * after each job, both atomic read-modify-writes of one word (the system is
+ * then "spsc-counted").  That is the least a counted fj_run does besides
+ * the handoff.
  *
  *   spsc_floor_bench submit_busy
  * The producer's side alone, as fiberjob_bench's submit_busy measures it:
@@ -34,12 +39,14 @@ static struct {
   _Alignas(64) item slots[RING];
   _Alignas(64) atomic_long done; /* jobs run; read by the producer's wait */
   atomic_int stop;
+  _Alignas(64) atomic_long pending; /* --counted: pushed and not yet run */
 } q;
 
 /* cached = 0: Lamport's ring, each side rereads the other's index on every
  * push and pop (two shared lines per job).  cached = 1: each side rereads it
  * only when the ring looks full/empty — the fastest handoff we know. */
 static int cached = 1;
+static int with_counter; /* --counted */
 
 static void push(job_fn fn, void *arg) {
   static size_t tail, head_seen; /* producer-private */
@@ -49,6 +56,10 @@ static void push(job_fn fn, void *arg) {
     /* acquire: the consumer has finished reading the slots before head */
     head_seen = atomic_load_explicit(&q.head, memory_order_acquire);
   }
+  /* relaxed: the count only has to be up before the consumer can take the
+   * job, which the release store of tail below orders. */
+  if (with_counter)
+    atomic_fetch_add_explicit(&q.pending, 1, memory_order_relaxed);
   q.slots[tail % RING] = (item){fn, arg};
   tail++;
   /* release: publishes the slot; pairs with the acquire in consumer() */
@@ -71,6 +82,9 @@ static void *consumer(void *unused) {
     /* release: the slot may be reused; pairs with the acquire in push() */
     atomic_store_explicit(&q.head, head, memory_order_release);
     it.fn(it.arg);
+    /* release: a waiter that sees the count drop sees the job's effects */
+    if (with_counter)
+      atomic_fetch_sub_explicit(&q.pending, 1, memory_order_release);
     atomic_store_explicit(&q.done, ++done, memory_order_release);
   }
   return NULL;
@@ -123,10 +137,11 @@ int main(int argc, char **argv) {
   if (argc >= 2 && strcmp(argv[1], "submit_busy") == 0)
     return bench_submit_busy();
   if (argc < 2 || strcmp(argv[1], "empty_unbatched") != 0) {
-    fprintf(stderr, "usage: %s empty_unbatched [--lamport] | submit_busy\n", argv[0]);
+    fprintf(stderr, "usage: %s empty_unbatched [--lamport | --counted] | submit_busy\n", argv[0]);
     return 2;
   }
   cached = !bench_has_flag(argc, argv, "--lamport");
+  with_counter = bench_has_flag(argc, argv, "--counted");
   pthread_t t;
   if (pthread_create(&t, NULL, consumer, NULL) != 0)
     return 2;
@@ -148,6 +163,8 @@ int main(int argc, char **argv) {
   atomic_store(&q.stop, 1);
   pthread_join(t, NULL);
   bench_verify(atomic_load(&q.done) == total, "spsc jobs", atomic_load(&q.done), total);
-  bench_report(cached ? "spsc-floor" : "spsc-lamport", "empty_unbatched", (double)(t1 - t0) / BENCH_EMPTY_JOBS, "ns/job");
+  bench_verify(atomic_load(&q.pending) == 0, "spsc counted jobs left", atomic_load(&q.pending), 0);
+  const char *name = with_counter ? "spsc-counted" : cached ? "spsc-floor" : "spsc-lamport";
+  bench_report(name, "empty_unbatched", (double)(t1 - t0) / BENCH_EMPTY_JOBS, "ns/job");
   return 0;
 }
