@@ -90,8 +90,14 @@ bool fj__work_visible(fj__worker *w) {
   if (fj__has_local_work(w))
     return true;
   for (unsigned p = 0; p < FJ_PRIORITY_COUNT; p++) {
-    if (fj__inject_size_hint(&sys->inject[p]) > 0)
+    if (fj__inject_size_hint(&sys->inject[p]) > 0) {
+      /* The pick skips a shared queue whose inject_maybe bit is clear; its
+       * pusher sets the bit right after the push, but may be preempted in
+       * between.  Setting it here (a bit set over a queue with work is
+       * always right) keeps this worker from spinning until then. */
+      fj__inject_mark_after_rmw(&sys->inject_maybe, p);
       return true;
+    }
     for (unsigned i = 0; i < sys->num_indices; i++) /* slots' deques too */
       if (fj__deque_size_hint(&sys->workers[i].deque[p]) > 0)
         return true;

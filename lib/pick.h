@@ -71,12 +71,20 @@ fj__pick(fj__worker *w, fj__item *out, unsigned *prio, int mode, unsigned max_pr
       goto take_yielded;
     /* deque_maybe clear: the deque is empty (only we push), and popping
      * would read top, a line thieves write. */
-    bool popped = (w->deque_maybe >> p & 1u) && fj__deque_pop(&w->deque[p], out);
-    if (!popped)
-      w->deque_maybe &= ~(1u << p); /* empty until we push again */
-    /* The inline hint check spares a call per pick when nothing came in. */
+    bool popped = false;
+    if (w->deque_maybe >> p & 1u) {
+      popped = fj__deque_pop(&w->deque[p], out);
+      if (!popped)
+        w->deque_maybe &= ~(1u << p); /* empty until we push again */
+    }
+    /* The shared queue: its inject_maybe bit first (one word for every
+     * priority, inject_queue.h), then its indices (five loads on three
+     * lines) only when the bit is set.  A clear bit with work in the queue
+     * means its pusher is about to set it; fj__idle does not sleep on such
+     * a queue (fj__work_visible sets the bit itself). */
     if (popped ||
-        (fj__inject_size_hint(&w->sys->inject[p]) > 0 && fj__take_injected(w, p, out))) {
+        ((fj__load_relaxed(&w->sys->inject_maybe) >> p & 1u) &&
+         fj__inject_size_hint(&w->sys->inject[p]) > 0 && fj__take_injected(w, p, out))) {
       w->turn_yield = true;
       *prio = p;
       return true;
