@@ -48,12 +48,20 @@ static inline void fj__stat_add(_Atomic uint64_t *p, uint64_t v) {
 static inline void fj__stat_inc32(_Atomic uint32_t *p) {
   __asm__("addl $1, %0" : "+m"(*(uint32_t *)p));
 }
+/* The same as a release store: x86 keeps stores in order, and the memory
+ * clobber keeps the compiler from moving earlier accesses after it. */
+static inline void fj__stat_inc_release(_Atomic uint64_t *p) {
+  __asm__ volatile("addq $1, %0" : "+m"(*(uint64_t *)p) : : "memory");
+}
 #else
 static inline void fj__stat_add(_Atomic uint64_t *p, uint64_t v) {
   fj__store_relaxed(p, fj__load_relaxed(p) + v);
 }
 static inline void fj__stat_inc32(_Atomic uint32_t *p) {
   fj__store_relaxed(p, fj__load_relaxed(p) + 1u);
+}
+static inline void fj__stat_inc_release(_Atomic uint64_t *p) {
+  fj__store_release(p, fj__load_relaxed(p) + 1u);
 }
 #endif
 

@@ -129,7 +129,7 @@ fj__run_job(fj__worker *w, fj__fiber *self, const fj__item *it, unsigned prio) {
   w->cur_ctx = outer_fiber_ctx ? outer_fiber_ctx : (self ? NULL : outer);
   /* release: shutdown's quiescence check reads completed with acquire and
    * must then see every spawn this job made (see fj__system_quiescent). */
-  fj__store_release(&w->completed, fj__load_relaxed(&w->completed) + 1);
+  fj__stat_inc_release(&w->completed); /* single writer: this worker */
   return w;
 }
 
