@@ -162,8 +162,10 @@ int fj__trace_start(fj_system *sys, size_t max_events) {
   /* seq_cst: workers that see tracing == 1 (in fj__trace_slot) see the
    * buffers; the per-worker flags only make them look. */
   fj__store_seq_cst(&sys->dbg.tracing, 1);
-  for (unsigned i = 0; i < n; i++)
+  for (unsigned i = 0; i < n; i++) {
     fj__store_relaxed(&sys->workers[i].trace_on, true);
+    fj__store_relaxed(&sys->workers[i].yield_gate, 1); /* a hint, like trace_on */
+  }
   fj__spin_unlock(&sys->dbg.trace_lock);
   return FJ_OK;
 }
@@ -303,8 +305,10 @@ int fj__trace_stop(fj_system *sys, const char *json_path) {
   }
   /* seq_cst: pairs with the busy/tracing pair in fj__trace_slot. */
   fj__store_seq_cst(&sys->dbg.tracing, 0);
-  for (unsigned i = 0; i < t->nbufs; i++)
+  for (unsigned i = 0; i < t->nbufs; i++) {
     fj__store_relaxed(&sys->workers[i].trace_on, false);
+    fj__store_relaxed(&sys->workers[i].yield_gate, (uint8_t)sys->workers[i].aging_on);
+  }
   for (unsigned i = 0; i < t->nbufs; i++)
     while (fj__load_seq_cst(&sys->workers[i].trace_busy))
       fj__cpu_relax();

@@ -88,6 +88,9 @@ typedef struct fj__worker {
   bool slot_altstack; /* owner only: the attached thread got an altstack */
   bool turn_yield;        /* next pick favours the yield queue (fairness) */
   _Atomic bool trace_on;  /* a trace records (set by trace.c; read by FJ__TRACE) */
+  /* Nonzero: every yield takes the slow path (aging_on, or trace_on; set
+   * with it by trace.c).  One byte for the yield fast path to read. */
+  _Atomic uint8_t yield_gate;
   bool stuck_low_first;   /* next fj__pick_for_stuck_wait looks LOW first */
   uint32_t rng;           /* victim choice */
   fj__item *take_buf;     /* scratch for taking from the inject queues */

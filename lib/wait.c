@@ -40,9 +40,8 @@ __attribute__((always_inline)) static inline bool fj__nothing_new_upto(fj__worke
   if (w->deque_maybe & upto)
     return false;
   /* A relaxed hint (a pusher's line, written only by pinned submissions),
-   * an immutable flag, and the trace flag (relaxed: see FJ__TRACE). */
-  if (__builtin_expect(fj__pinned_maybe_nonempty(&w->pinned) | w->aging_on |
-                           fj__load_relaxed(&w->trace_on), 0))
+   * and aging or a trace in one byte (relaxed: a hint, as FJ__TRACE's). */
+  if (__builtin_expect(fj__load_relaxed(&w->pinned.size) | fj__load_relaxed(&w->yield_gate), 0))
     return false;
 #if FJ__DEBUG
   for (unsigned p = 0; p <= top; p++)

@@ -24,7 +24,8 @@ int fj__worker_init(fj__worker *w, struct fj_system *sys, unsigned index) {
                     .index = index,
                     .rng = 0x9e3779b9u * (index + 1),
                     .is_slot = index >= sys->num_workers,
-                    .aging_on = sys->aging.period_ns != 0};
+                    .aging_on = sys->aging.period_ns != 0,
+                    .yield_gate = sys->aging.period_ns != 0};
   w->take_buf = malloc(FJ__TAKE_MAX * sizeof *w->take_buf);
   if (!w->take_buf)
     return FJ_ENOMEM;
