@@ -43,24 +43,19 @@ static void fj__noop_job(fj_ctx *ctx, void *arg) {
   (void)arg;
 }
 
-enum { FJ__FAST_FULL = 1 };
-
 /*
- * One job through the lock-free ring.  FJ_OK, an error, or FJ__FAST_FULL
- * (nothing done; use the locked queue).
+ * One job into a lock-free ring cell the caller has claimed.  Returns FJ_OK
+ * or the error; the cell is published either way.
  *
- * Shutdown pairs with this without any extra atomic: we claim a cell (a
- * seq_cst CAS on the ring's tail) and only then read `stopping` (seq_cst);
- * destroy sets `stopping` (seq_cst) and then reads the tail as the count
- * of jobs accepted here.  Either we see `stopping`, or destroy's read of
- * the tail includes our claim and it waits for that job.  A claimed cell
- * is always published, with a no-op job when the submission fails.
+ * Shutdown pairs with this without any extra atomic: the claim of the cell
+ * was a seq_cst CAS on the ring's tail, and only then is `stopping` read
+ * (seq_cst); destroy sets `stopping` (seq_cst) and then reads the tail as
+ * the count of jobs accepted here.  Either we see `stopping`, or destroy's
+ * read of the tail includes our claim and it waits for that job.  A claimed
+ * cell is always published, with a no-op job when the submission fails.
  */
-static int fj__submit_fast(fj_system *sys, unsigned prio, fj_job_fn fn, void *arg,
-                           fj_counter *c) {
-  fj__ring_cell *cell = fj__inject_claim_single(&sys->inject[prio]);
-  if (!cell)
-    return FJ__FAST_FULL;
+static inline int fj__fill_claimed(fj_system *sys, unsigned prio, fj__ring_cell *cell,
+                                   fj_job_fn fn, void *arg, fj_counter *c) {
   int r = FJ_OK;
   if (fj__load_seq_cst(&sys->stopping))
     r = FJ_ESHUTDOWN;
@@ -71,12 +66,21 @@ static int fj__submit_fast(fj_system *sys, unsigned prio, fj_job_fn fn, void *ar
     item = (fj__item){fj__noop_job, NULL, NULL};
   fj__ring_publish(cell, &item);
   fj__inject_mark_after_rmw(&sys->inject_maybe, prio);
-  /* No fence needed: the claim was a seq_cst RMW and already makes the
-   * job visible to fj__work_visible (the ring hint reads the tail); these
-   * seq_cst loads complete the Dekker pairs with fj__idle (see fj__notify
-   * for why a spinning worker makes the wake unnecessary). */
-  if (fj__load_seq_cst(&sys->sleepers) != 0 && fj__load_seq_cst(&sys->spinning) == 0)
-    fj__wake(sys, 1);
+  return r;
+}
+
+/* Whether a job just put in a ring needs a sleeper woken.  No fence needed:
+ * the claim was a seq_cst RMW and already makes the job visible to
+ * fj__work_visible (the ring hint reads the tail); these seq_cst loads
+ * complete the Dekker pairs with fj__idle (see fj__notify for why a
+ * spinning worker makes the wake unnecessary). */
+static inline bool fj__ring_push_needs_wake(fj_system *sys) {
+  return fj__load_seq_cst(&sys->sleepers) != 0 && fj__load_seq_cst(&sys->spinning) == 0;
+}
+
+/* Reached by a tail call: fj__submit_external_one's common case calls nothing. */
+__attribute__((noinline)) static int fj__wake_one_then(fj_system *sys, int r) {
+  fj__wake(sys, 1);
   return r;
 }
 
@@ -109,17 +113,37 @@ static int fj__submit_locked(fj_system *sys, unsigned prio, const fj_job *jobs, 
   return FJ_OK;
 }
 
-int fj__submit_external_one(fj_system *sys, fj_job_fn fn, void *arg, unsigned prio,
-                            fj_counter *c) {
-  /* A single job may take a lock-free ring only while the locked part is
-   * empty, or it would overtake older jobs (FIFO, see inject_queue.h). */
-  if (fj__inject_locked_hint(&sys->inject[prio]) == 0) {
-    int r = fj__submit_fast(sys, prio, fn, arg, c);
-    if (r != FJ__FAST_FULL)
+/* fj__submit_external_one's other cases: the overflow ring not allocated
+ * yet, both rings full, or older jobs in the locked part. */
+__attribute__((noinline)) static int fj__submit_one_slow(fj_system *sys, fj_job_fn fn, void *arg,
+                                                         unsigned prio, fj_counter *c) {
+  fj__inject_queue *q = &sys->inject[prio];
+  if (fj__inject_locked_hint(q) == 0) {
+    fj__ring_cell *cell = fj__inject_claim_single(q, true);
+    if (cell) {
+      int r = fj__fill_claimed(sys, prio, cell, fn, arg, c);
+      if (fj__ring_push_needs_wake(sys))
+        fj__wake(sys, 1);
       return r;
+    }
   }
   fj_job job = {fn, arg};
   return fj__submit_locked(sys, prio, &job, 1, c);
+}
+
+int fj__submit_external_one(fj_system *sys, fj_job_fn fn, void *arg, unsigned prio,
+                            fj_counter *c) {
+  /* A single job may take a lock-free ring only while the locked part is
+   * empty, or it would overtake older jobs (FIFO, see inject_queue.h).
+   * Every call below is a tail call: the common case makes none. */
+  fj__inject_queue *q = &sys->inject[prio];
+  fj__ring_cell *cell;
+  if (fj__inject_locked_hint(q) != 0 || !(cell = fj__inject_claim_single(q, false)))
+    return fj__submit_one_slow(sys, fn, arg, prio, c);
+  int r = fj__fill_claimed(sys, prio, cell, fn, arg, c);
+  if (fj__ring_push_needs_wake(sys))
+    return fj__wake_one_then(sys, r);
+  return r;
 }
 
 int fj__submit_external(fj_system *sys, const fj_job *jobs, size_t n, unsigned prio,
