@@ -67,6 +67,7 @@ PLAN = (
      ("spsc-floor", "spsc_floor_bench", ["empty_unbatched"]),
      ("spsc-lamport", "spsc_floor_bench", ["empty_unbatched", "--lamport"]),
      ("spsc-counted", "spsc_floor_bench", ["empty_unbatched", "--counted"]),
+     ("spsc-spin", "spsc_floor_bench", ["empty_unbatched", "--spin"]),
      ("spsc-floor", "spsc_floor_bench", ["submit_busy"])]
     + fiberjob_entries("fiberjob", [])
     + [("fiberjob-nofibers", "fiberjob_bench", [w, "--no-fibers"])
@@ -89,6 +90,7 @@ THREADS = {
     "spsc-floor": {"*": "2: producer + 1 consumer", "submit_busy": "1: the producer (no consumer)"},
     "spsc-lamport": {"*": "2: producer + 1 consumer"},
     "spsc-counted": {"*": "2: producer + 1 consumer"},
+    "spsc-spin": {"*": "2: producer + 1 consumer"},
     "fiberjob": {"*": "2 workers (+ main, asleep in fj_wait)",
                  "yield": "1 worker", "yield64": "1 worker",
                  "empty": "3: 2 workers + submitting main",
@@ -488,15 +490,17 @@ def section_submission(results):
            "The headline is the unbatched loop: 1,000,000 empty jobs submitted one call each "
            "from the main thread, then one wait; ns per job.  The floor is a bare "
            "single-producer/single-consumer ring of function pointers with one consumer thread "
-           "calling each (`spsc_floor_bench.c`; the Lamport variant rereads the other side's "
-           "index on every operation; the counted variant adds what a job counter costs: one "
-           "atomic add by the producer per job, one atomic subtract by the consumer).  oneTBB "
+           "calling each, pausing briefly whenever it finds the ring empty (`spsc_floor_bench.c`; "
+           "the spin variant looks again at once instead; the Lamport variant rereads the other "
+           "side's index on every operation; the counted variant adds what a job counter costs: "
+           "one atomic add by the producer per job, one atomic subtract by the consumer).  oneTBB "
            "and OpenMP have no batch call: their batched row is the same loop.", ""]
     rows = []
     floor = ("spsc-floor", "empty_unbatched")
     for s, w in ([(s, "empty_unbatched") for s in systems_with(
             results, "empty_unbatched", ["fiberjob", "fiberjob-before", "fiberjob-nofibers",
-                                         "spsc-floor", "spsc-lamport", "spsc-counted", "onetbb",
+                                         "spsc-floor", "spsc-spin", "spsc-lamport",
+                                         "spsc-counted", "onetbb",
                                          "openmp", "boost-fiber"])] +
             [("fiberjob", "empty_unbatched_w1")]):
         if w not in results.get(s, {}):
@@ -745,7 +749,8 @@ def plot(results, out):
           for m in THREAD_MECHS for k in ("2_pinned", "64_pinned", "2")],
          "ns per yield / handoff", "fibers vs. thread yielding")
     bars("empty_jobs", [(s + " unbatched", s, "empty_unbatched") for s in
-                        ["spsc-floor", "spsc-lamport", "spsc-counted", "fiberjob", "fiberjob-before",
+                        ["spsc-floor", "spsc-spin", "spsc-lamport", "spsc-counted", "fiberjob",
+                         "fiberjob-before",
                          "fiberjob-nofibers", "onetbb", "openmp", "boost-fiber"]] +
          [("fiberjob 1 worker", "fiberjob", "empty_unbatched_w1")] +
          [(s + " batched", s, "empty") for s in ["fiberjob", "fiberjob-nofibers"]],
