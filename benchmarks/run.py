@@ -314,7 +314,13 @@ def targets(results):
           ("fiberjob", "yield"), ("rr-fcontext", "yield"), 1.3)
     check("yield, 64 fibers on 1 worker ÷ bare round-robin fcontext scheduler",
           ("fiberjob", "yield64"), ("rr-fcontext", "yield64"), 1.5)
-    beside = []  # context for the reader, not part of the target
+    # Context for the reader, not part of the target.  The floor's own speed
+    # first: on these VMs it swings from 7 ns to over 100 ns with where the
+    # host puts the two vCPUs (benchmarks/README.md), and the ratio with it.
+    beside = []
+    if median(results, "spsc-floor", "empty_unbatched"):
+        beside.append(" (the floor ran at %s ns per job)" % cell(results, "spsc-floor",
+                                                                   "empty_unbatched"))
     for s, label in (("onetbb", "oneTBB's per-task loop"),
                      ("spsc-counted", "the same ring with a shared job counter")):
         if R(("fiberjob", "empty_unbatched"), (s, "empty_unbatched")) is not None:
