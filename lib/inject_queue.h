@@ -36,7 +36,7 @@ typedef struct fj__inject_queue {
   _Atomic size_t count;  /* written under lock; read without it as a hint */
   uint64_t pushed;       /* guarded by lock: jobs ever accepted (shutdown) */
   /* Lock-free parts for single submissions.  Their tails count every job
-   * ever accepted through them (shutdown reads them: see fj__submit_fast). */
+   * ever accepted through them (shutdown reads them: see fj__fill_claimed). */
   fj__mpmc_ring fast;
   fj__mpmc_ring overflow; /* lazy: allocated when fast is first full */
 } fj__inject_queue;
@@ -77,7 +77,7 @@ static inline fj__ring_cell *fj__inject_claim_single(fj__inject_queue *q, bool m
 }
 
 /* Jobs ever accepted through the lock-free rings (shutdown's count).
- * seq_cst: see fj__submit_fast. */
+ * seq_cst: see fj__fill_claimed. */
 size_t fj__inject_accepted_lock_free(fj__inject_queue *q);
 
 /* Takes up to max items in FIFO order into out[]: the rings' first;

@@ -104,7 +104,7 @@ static inline fj__ring_cell *fj__ring_claim(fj__mpmc_ring *r) {
     if (dif == 0) {
       /* seq_cst: the data is published by the release store of seq, but
        * external submission and shutdown pair with this claim (see
-       * fj__submit_fast), and so does the idle check of the ring hint. */
+       * fj__fill_claimed), and so does the idle check of the ring hint. */
       if (atomic_compare_exchange_weak_explicit(&r->tail, &pos, pos + 1,
                                                 memory_order_seq_cst,
                                                 memory_order_relaxed))

@@ -144,14 +144,14 @@ void fj__system_destroy(fj_system *sys) {
   for (unsigned p = 0; p < FJ_PRIORITY_COUNT; p++) {
     fj__mutex_lock(&sys->inject[p].lock);
     /* Under the lock for the locked path; seq_cst for the fast path's
-     * pair (see fj__submit_fast). */
+     * pair (see fj__fill_claimed). */
     fj__store_seq_cst(&sys->stopping, 1);
     external += sys->inject[p].pushed; /* final: no locked push after stopping */
     fj__mutex_unlock(&sys->inject[p].lock);
   }
   /* After `stopping`: no thread attaches from here on (see attach.c). */
   fj__slots_check_destroy(sys);
-  /* seq_cst: the other half of the pair described at fj__submit_fast. */
+  /* seq_cst: the other half of the pair described at fj__fill_claimed. */
   for (unsigned p = 0; p < FJ_PRIORITY_COUNT; p++)
     external += fj__inject_accepted_lock_free(&sys->inject[p]);
   /* Drain: the workers keep running everything already submitted and

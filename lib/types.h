@@ -167,7 +167,7 @@ struct fj_system {
 
   /* Shutdown: `stopping` is set under every inject lock, so no locked
    * submission lands after it; the lock-free path pairs with it through
-   * the fast ring's tail (see fj__submit_fast). */
+   * the fast ring's tail (see fj__fill_claimed). */
   _Alignas(FJ__CACHE_LINE) _Atomic int stopping;
 
   /* Workers whose innermost wait can neither get a fiber nor run another
