@@ -69,18 +69,22 @@ static inline int fj__fill_claimed(fj_system *sys, unsigned prio, fj__ring_cell 
   return r;
 }
 
-/* Whether a job just put in a ring needs a sleeper woken.  No fence needed:
+/* Reached by a tail call: fj__submit_external_one's common case calls nothing. */
+__attribute__((noinline)) static int fj__wake_one_then(fj_system *sys, int r) {
+  fj__wake(sys, 1);
+  return r;
+}
+
+/* fj__fill_claimed, then a sleeper woken if one must be.  No fence needed:
  * the claim was a seq_cst RMW and already makes the job visible to
  * fj__work_visible (the ring hint reads the tail); these seq_cst loads
  * complete the Dekker pairs with fj__idle (see fj__notify for why a
  * spinning worker makes the wake unnecessary). */
-static inline bool fj__ring_push_needs_wake(fj_system *sys) {
-  return fj__load_seq_cst(&sys->sleepers) != 0 && fj__load_seq_cst(&sys->spinning) == 0;
-}
-
-/* Reached by a tail call: fj__submit_external_one's common case calls nothing. */
-__attribute__((noinline)) static int fj__wake_one_then(fj_system *sys, int r) {
-  fj__wake(sys, 1);
+static inline int fj__push_claimed(fj_system *sys, unsigned prio, fj__ring_cell *cell,
+                                   fj_job_fn fn, void *arg, fj_counter *c) {
+  int r = fj__fill_claimed(sys, prio, cell, fn, arg, c);
+  if (fj__load_seq_cst(&sys->sleepers) != 0 && fj__load_seq_cst(&sys->spinning) == 0)
+    return fj__wake_one_then(sys, r);
   return r;
 }
 
@@ -120,12 +124,8 @@ __attribute__((noinline)) static int fj__submit_one_slow(fj_system *sys, fj_job_
   fj__inject_queue *q = &sys->inject[prio];
   if (fj__inject_locked_hint(q) == 0) {
     fj__ring_cell *cell = fj__inject_claim_single(q, true);
-    if (cell) {
-      int r = fj__fill_claimed(sys, prio, cell, fn, arg, c);
-      if (fj__ring_push_needs_wake(sys))
-        fj__wake(sys, 1);
-      return r;
-    }
+    if (cell)
+      return fj__push_claimed(sys, prio, cell, fn, arg, c);
   }
   fj_job job = {fn, arg};
   return fj__submit_locked(sys, prio, &job, 1, c);
@@ -140,10 +140,7 @@ int fj__submit_external_one(fj_system *sys, fj_job_fn fn, void *arg, unsigned pr
   fj__ring_cell *cell;
   if (fj__inject_locked_hint(q) != 0 || !(cell = fj__inject_claim_single(q, false)))
     return fj__submit_one_slow(sys, fn, arg, prio, c);
-  int r = fj__fill_claimed(sys, prio, cell, fn, arg, c);
-  if (fj__ring_push_needs_wake(sys))
-    return fj__wake_one_then(sys, r);
-  return r;
+  return fj__push_claimed(sys, prio, cell, fn, arg, c);
 }
 
 int fj__submit_external(fj_system *sys, const fj_job *jobs, size_t n, unsigned prio,
