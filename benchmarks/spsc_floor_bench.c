@@ -12,8 +12,9 @@
  * A consumer that finds the ring empty pauses (64 `pause` instructions)
  * before it looks again, so it does not keep pulling the producer's lines
  * away while the producer writes them; --spin looks again at once (system
- * "spsc-spin").  On these VMs the pausing consumer made the floor 12 ns in
- * most runs where the spinning one measured 35-150 ns (benchmarks/README.md).
+ * "spsc-spin").  On these VMs the pausing consumer gave the lower floor in
+ * all but one of our runs, often 12-25 ns where the spinning one measured
+ * 35-160 ns (benchmarks/README.md).
  * --counted adds what a job counter costs any job system: the producer
  * adds 1 to a shared count before each push and the consumer subtracts 1
  * after each job, both atomic read-modify-writes of one word (the system is
