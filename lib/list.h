@@ -34,6 +34,24 @@ static inline void fj__fifo_push(fj__fifo *q, fj__link *n) {
   q->tail = n;
 }
 
+/* Takes the oldest node and appends n (not on q) in one step: the pop and
+ * push of a yield that passes the turn on.  NULL, with q unchanged, when q
+ * is empty. */
+static inline fj__link *fj__fifo_rotate(fj__fifo *q, fj__link *n) {
+  fj__link *oldest = q->head;
+  if (!oldest)
+    return NULL;
+  n->next = NULL;
+  if (oldest->next) {
+    q->head = oldest->next;
+    q->tail->next = n;
+  } else {
+    q->head = n; /* oldest was the only node */
+  }
+  q->tail = n;
+  return oldest;
+}
+
 /* The oldest node, or NULL when empty. */
 static inline fj__link *fj__fifo_pop(fj__fifo *q) {
   fj__link *n = q->head;

@@ -4,14 +4,15 @@
  * post-switch hand-over.
  *
  * Every switch goes directly from fiber to fiber.  The fiber that leaves
- * cannot publish itself (queue itself, park on a counter, return to the
- * pool) before the switch: another worker could resume it while it is still
- * running on its stack.  So it records what it wants in the worker
- * (`leaving`, `leave`, `leave_node`), and the code that runs right after the
- * switch, on the new fiber and the same thread (fj__after_switch), saves the
- * left fiber's context and only then publishes it.  The `data` passed along
- * the switch is the worker, which is how a fiber that resumes on another
- * thread learns where it is.
+ * cannot publish itself (park on a counter, return to the pool) before the
+ * switch: another worker could resume it while it is still running on its
+ * stack.  So it records what it wants in the worker (`leaving`, `leave`,
+ * `leave_node`), and the code that runs right after the switch, on the new
+ * fiber and the same thread (fj__after_switch), saves the left fiber's
+ * context and only then publishes it.  A yield is the exception: it queues
+ * itself first (fj__queue_yielding), because its queue is private.  The
+ * `data` passed along the switch is the worker, which is how a fiber that
+ * resumes on another thread learns where it is.
  */
 #ifndef FJ_SWITCH_H
 #define FJ_SWITCH_H
@@ -36,11 +37,9 @@ __attribute__((always_inline)) static inline void fj__dispose_left(fj__worker *w
   gone->ctx = from; /* only now is it safe for anyone to resume it */
   FJ__FIBER_SET(gone, FJ__FIBER_LEAVING, FJ__FIBER_SUSPENDED);
   if (__builtin_expect(w->leave == FJ__LEAVE_YIELD, 1)) {
-    /* After ctx: a dump must not unwind a stale one (fiber_debug.h). */
+    /* Already queued (fj__queue_yielding).  After ctx: a dump must not
+     * unwind a stale one (fiber_debug.h). */
     fj__fiber_debug_suspended(&gone->dbg, FJ__VIEW_YIELDED);
-    /* The yield queue is this worker's own: only this thread, which is
-     * here now, ever resumes a fiber from it. */
-    fj__fifo_push(&w->yieldq[gone->prio], &gone->link);
   } else
     fj__after_switch_other(w, gone);
 }
@@ -55,6 +54,18 @@ __attribute__((always_inline)) static inline void fj__after_switch(fj__worker *w
     cur->job_ctx->worker = w; /* the job may have moved to this worker */
   w->cur_ctx = cur->job_ctx;
   fj__dispose_left(w, from);
+}
+
+/* Puts self, about to switch away with FJ__LEAVE_YIELD, at the back of w's
+ * yield queue while it still runs.  Safe, unlike any other early
+ * publication: only w's thread ever takes fibers from its own yield queue,
+ * and the first thing it runs after the switch, fj__dispose_left on the
+ * fiber switched to, saves self's context.  (Debug builds check it: a
+ * fiber is resumed only SUSPENDED, which it becomes once its context is
+ * saved.)  Queuing here rather than there lets the yield fast path pop and
+ * push in one step (fj__fifo_rotate). */
+static inline void fj__queue_yielding(fj__worker *w, fj__fiber *self) {
+  fj__fifo_push(&w->yieldq[self->prio], &self->link);
 }
 
 /* The first half of every switch, on self's stack: records what self wants

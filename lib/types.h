@@ -38,7 +38,7 @@
 /* What the fiber that just left wants done once it is off its stack. */
 typedef enum fj__leave {
   FJ__LEAVE_NONE,   /* nothing: it is the thread's own stack at start-up */
-  FJ__LEAVE_YIELD,  /* queue it at the back of the worker's yield queue */
+  FJ__LEAVE_YIELD,  /* already at the back of the worker's yield queue (switch.h) */
   FJ__LEAVE_WAIT,   /* park it on leave_node->counter */
   FJ__LEAVE_RETIRE, /* its stack is free: back to the pool */
 } fj__leave;

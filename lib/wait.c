@@ -96,6 +96,7 @@ __attribute__((noinline)) static int fj__yield_slow(fj_ctx *ctx, fj__worker *w,
   }
   fj__stat_add(&w->yields, 1);
   FJ__TRACE(w, fj__trace_run_end(w, ctx, FJ__TRACE_YIELDED, NULL));
+  fj__queue_yielding(w, self);
   fj__switch_to(w, self, to, FJ__LEAVE_YIELD, NULL);
   FJ__TRACE(ctx->worker, fj__trace_run_begin(ctx->worker, ctx, true));
   return FJ_OK;
@@ -123,8 +124,11 @@ int fj__yield(fj_ctx *ctx) {
   if (__builtin_expect(!fj__nothing_new_upto(w, prio) || w->finished_counter, 0))
     return fj__yield_slow(ctx, w, self);
   /* Fast path, the steady state of fibers taking turns: no new work at our
-   * priority or above, so the next yielded fiber of our priority runs. */
-  fj__fiber *to = fj__fiber_of_link(fj__fifo_pop(&w->yieldq[prio]));
+   * priority or above, so the next yielded fiber of our priority runs, and
+   * this one goes to the back of that queue (fj__queue_yielding's early
+   * queuing, done in the same step).  The queue is the job's priority,
+   * which fj__run_job also gives its fiber. */
+  fj__fiber *to = fj__fiber_of_link(fj__fifo_rotate(&w->yieldq[prio], &self->link));
   if (!to)
     return FJ_OK; /* nothing else ready: carry on */
   w->turn_yield = false;
@@ -187,6 +191,7 @@ static int fj__wait_running_jobs(fj_ctx *ctx, fj_counter *c) {
           }
           fj__stat_add(&w->yields, 1);
           FJ__TRACE(w, fj__trace_run_end(w, ctx, FJ__TRACE_YIELDED, NULL));
+          fj__queue_yielding(w, ctx->fiber);
           fj__switch_to(w, ctx->fiber, fj__item_fiber(&it), FJ__LEAVE_YIELD, NULL);
           FJ__TRACE(ctx->worker, fj__trace_run_begin(ctx->worker, ctx, true));
           continue;
@@ -218,6 +223,7 @@ static int fj__wait_running_jobs(fj_ctx *ctx, fj_counter *c) {
       /* A ready fiber (fallback mode only): let it run, come back later. */
       fj__stat_add(&w->yields, 1);
       FJ__TRACE(w, fj__trace_run_end(w, ctx, FJ__TRACE_YIELDED, NULL));
+      fj__queue_yielding(w, ctx->fiber);
       fj__switch_to(w, ctx->fiber, fj__item_fiber(&it), FJ__LEAVE_YIELD, NULL);
       FJ__TRACE(ctx->worker, fj__trace_run_begin(ctx->worker, ctx, true));
     } else {
