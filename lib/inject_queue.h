@@ -54,24 +54,28 @@ int fj__inject_push_locked(fj__inject_queue *q, const fj_job *jobs, size_t n,
  * counter refused them), so they are neither run nor counted as accepted. */
 void fj__inject_unpush_locked(fj__inject_queue *q, size_t n);
 
+/* The ring a single job goes to first: `fast` while `overflow` is empty,
+ * else `overflow` (FIFO, see above).  The size hint is relaxed: our own
+ * earlier claims on overflow are seen (same location, same thread), and a
+ * stale head only makes it look fuller. */
+static inline fj__mpmc_ring *fj__inject_ring_for_single(fj__inject_queue *q) {
+  return fj__ring_size_hint(&q->overflow) == 0 ? &q->fast : &q->overflow;
+}
+
 /* Claims a lock-free cell for one job, keeping FIFO order with the
  * submitting thread's earlier single jobs (see above); the caller has seen
  * the locked part empty.  NULL when both rings are full or the overflow
- * ring cannot be allocated (or is not yet and may_allocate is false, for a
- * caller that must make no call): the job goes to the locked part, or the
- * caller tries again allowing it.  The cell must then be published
- * (fj__ring_publish). */
-static inline fj__ring_cell *fj__inject_claim_single(fj__inject_queue *q, bool may_allocate) {
-  /* relaxed: our own earlier claims on overflow are seen (same location,
-   * same thread), and a stale head only makes it look fuller. */
-  if (fj__ring_size_hint(&q->overflow) == 0) {
-    fj__ring_cell *cell = fj__ring_claim(&q->fast);
+ * ring cannot be allocated: the job goes to the locked part.  The cell
+ * must then be published (fj__ring_publish). */
+static inline fj__ring_cell *fj__inject_claim_single(fj__inject_queue *q) {
+  fj__mpmc_ring *ring = fj__inject_ring_for_single(q);
+  if (ring == &q->fast) {
+    fj__ring_cell *cell = fj__ring_claim(ring);
     if (cell)
       return cell;
   }
   /* Allocated at the first need.  acquire: as in fj__ring_allocate. */
-  if (!fj__load_acquire(&q->overflow.cells) &&
-      (!may_allocate || fj__ring_allocate(&q->overflow) != 0))
+  if (!fj__load_acquire(&q->overflow.cells) && fj__ring_allocate(&q->overflow) != 0)
     return NULL;
   return fj__ring_claim(&q->overflow);
 }

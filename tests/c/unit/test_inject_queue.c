@@ -40,7 +40,7 @@ static void push_batch(fj__inject_queue *q, uintptr_t first, size_t n) {
 /* A single submission through the lock-free rings, as fj_run makes it;
  * false when both are full. */
 static bool push_fast(fj__inject_queue *q, uintptr_t id) {
-  fj__ring_cell *cell = fj__inject_claim_single(q, true);
+  fj__ring_cell *cell = fj__inject_claim_single(q);
   if (!cell)
     return false;
   fj__item it = {never_run, (void *)id, counter_of(id)};

@@ -2,6 +2,7 @@
 /*
  * The bounded MPMC ring on its own: full and empty edges, a claimed but
  * unpublished cell holding consumers back, many laps around a small ring,
+ * the single-try claim (fj__ring_claim_once) against the loop,
  * and many producers against many consumers (taking one at a time or
  * several at once) with every item taken exactly once and each producer's
  * items seen in order by every consumer.
@@ -44,6 +45,7 @@ static void full_and_empty_edges(void) {
   for (uintptr_t i = 0; i < 4; i++)
     put(&r, 0, i);
   CHECK(fj__ring_claim(&r) == NULL); /* full: capacity 4 */
+  CHECK(fj__ring_claim_once(&r) == NULL);
   CHECK_EQ(fj__ring_size_hint(&r), 4);
   CHECK_EQ(get(&r), 0);
   put(&r, 0, 4); /* one freed cell is usable again at once */
@@ -52,6 +54,26 @@ static void full_and_empty_edges(void) {
     CHECK_EQ(get(&r), i);
   CHECK(!fj__ring_take(&r, &it));
   CHECK_EQ(fj__ring_size_hint(&r), 0);
+  fj__ring_fini(&r);
+  /* A lazy ring not yet allocated is full to both claims. */
+  fj__ring_init_lazy(&r, 4);
+  CHECK(fj__ring_claim(&r) == NULL);
+  CHECK(fj__ring_claim_once(&r) == NULL);
+  CHECK_EQ(fj__ring_size_hint(&r), 0);
+  fj__ring_fini(&r);
+}
+
+/* The single try claims the same cells, in the same order, as the loop. */
+static void claim_once_in_order(void) {
+  fj__mpmc_ring r;
+  CHECK(fj__ring_init(&r, 2) == 0);
+  for (uintptr_t i = 0; i < 1000; i++) {
+    fj__ring_cell *cell = i % 3 ? fj__ring_claim_once(&r) : fj__ring_claim(&r);
+    CHECK(cell != NULL);
+    fj__item it = item_of(0, i);
+    fj__ring_publish(cell, &it);
+    CHECK_EQ(get(&r), i);
+  }
   fj__ring_fini(&r);
 }
 
@@ -141,8 +163,10 @@ static void *producer(void *arg) {
   unit_start_line(&group);
   unsigned spins = 0;
   for (uintptr_t seq = 0; seq < per_producer; seq++) {
-    fj__ring_cell *cell;
-    while (!(cell = fj__ring_claim(&shared)))
+    /* Producer 0 tries once first, as a single submission does, and
+     * falls back to the loop when it loses a race or finds the ring full. */
+    fj__ring_cell *cell = p == 0 ? fj__ring_claim_once(&shared) : NULL;
+    while (!cell && !(cell = fj__ring_claim(&shared)))
       unit_backoff(&spins); /* full: wait for a consumer */
     fj__item it = item_of(p, seq);
     fj__ring_publish(cell, &it);
@@ -213,6 +237,7 @@ int main(void) {
   unpublished_cell_blocks();
   take_many_edges();
   many_laps();
+  claim_once_in_order();
   producers_against_consumers(4);    /* mostly full: producers wait */
   producers_against_consumers(1024); /* mostly empty: consumers wait */
   puts("mpmc_ring: ok");

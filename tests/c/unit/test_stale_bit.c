@@ -38,7 +38,7 @@ int main(void) {
     /* Nothing else uses LOW here: the bit starts clear and stays clear. */
     CHECK_EQ(atomic_load(&sys->inject_maybe) & (1u << low), 0);
     CHECK_OK(fj__counter_add(c, 1));
-    fj__ring_cell *cell = fj__inject_claim_single(&sys->inject[low], true);
+    fj__ring_cell *cell = fj__inject_claim_single(&sys->inject[low]);
     CHECK(cell != NULL);
     fj__ring_publish(cell, &(fj__item){job, NULL, c});
     fj__wake(sys, 1); /* the submitter's wake, with the bit still clear */
