@@ -14,6 +14,7 @@
 #include <stdatomic.h>
 
 #include "bench_util.h"
+#include "forkjoin_c.h"
 
 static const char *sys_name = "fiberjob";
 static unsigned opt_workers; /* --workers; 0 = the workload's default */
@@ -56,13 +57,6 @@ static fj_system *make_system(unsigned workers, int yielding) {
   return make_system_aging(workers, yielding, 0);
 }
 
-static fj_counter *make_counter(fj_system *sys) {
-  fj_counter *c;
-  if (fj_counter_create(sys, &c) != FJ_OK)
-    exit(2);
-  return c;
-}
-
 /* ---- 1. yield --------------------------------------------------------- */
 
 static void yielder(fj_ctx *ctx, void *arg) {
@@ -73,7 +67,7 @@ static void yielder(fj_ctx *ctx, void *arg) {
 
 static void bench_yield(int yielding, int fibers, long per_fiber, const char *name) {
   fj_system *sys = make_system(1, yielding);
-  fj_counter *c = make_counter(sys);
+  fj_counter *c = bench_counter(sys);
   fj_job jobs[64];
   for (int i = 0; i < fibers; i++)
     jobs[i] = (fj_job){yielder, (void *)per_fiber};
@@ -114,7 +108,7 @@ static void counted_job(fj_ctx *ctx, void *arg) {
 
 static void bench_empty(int yielding, int batched) {
   fj_system *sys = make_system(opt_workers ? opt_workers : 2, yielding);
-  fj_counter *c = make_counter(sys);
+  fj_counter *c = bench_counter(sys);
   static fj_job batch[BENCH_BATCH];
   for (int i = 0; i < BENCH_BATCH; i++)
     batch[i] = (fj_job){empty_job, NULL};
@@ -172,8 +166,8 @@ static void blocking_hold_job(fj_ctx *ctx, void *arg) {
 static void bench_submit_busy(int yielding) {
   unsigned workers = opt_workers ? opt_workers : 2;
   fj_system *sys = make_system(workers, yielding);
-  fj_counter *c = make_counter(sys);
-  fj_counter *held = make_counter(sys);
+  fj_counter *c = bench_counter(sys);
+  fj_counter *held = bench_counter(sys);
   if (sem_init(&hold_sem, 0, 0) != 0)
     exit(2);
   uint64_t best = UINT64_MAX;
@@ -209,29 +203,12 @@ static void bench_submit_busy(int yielding) {
 
 /* ---- 3. fib ----------------------------------------------------------- */
 
-typedef struct { int n, cutoff; long result; } fib_arg;
-
-static void fib(fj_ctx *ctx, void *p) {
-  fib_arg *a = p;
-  if (a->n < 2 || a->n < a->cutoff) {
-    a->result = bench_fib_serial(a->n);
-    return;
-  }
-  fib_arg x = {a->n - 1, a->cutoff, 0}, y = {a->n - 2, a->cutoff, 0};
-  fj_counter *c = make_counter(fj_ctx_system(ctx));
-  fj_job kids[2] = {{fib, &x}, {fib, &y}};
-  fj_ctx_spawn_jobs(ctx, kids, 2, FJ_PRIORITY_NORMAL, c);
-  fj_ctx_wait(ctx, c);
-  fj_counter_destroy(c);
-  a->result = x.result + y.result;
-}
-
 static void bench_fib(int yielding, int cutoff) {
   fj_system *sys = make_system(opt_workers ? opt_workers : 2, yielding);
-  fj_counter *c = make_counter(sys);
-  fib_arg a = {BENCH_FIB_N, cutoff, 0};
+  fj_counter *c = bench_counter(sys);
+  bench_fib_arg a = {BENCH_FIB_N, cutoff, 0};
   uint64_t t0 = bench_now_ns();
-  fj_run(sys, fib, &a, FJ_PRIORITY_NORMAL, c);
+  fj_run(sys, bench_fib_job, &a, FJ_PRIORITY_NORMAL, c);
   fj_wait(sys, c);
   uint64_t t1 = bench_now_ns();
   bench_verify(a.result == BENCH_FIB_RESULT, "fib", a.result, BENCH_FIB_RESULT);
@@ -242,37 +219,12 @@ static void bench_fib(int yielding, int cutoff) {
 
 /* ---- 4. skynet -------------------------------------------------------- */
 
-typedef struct { long first, size, sum; } sky_arg;
-
-static void skynet(fj_ctx *ctx, void *p) {
-  sky_arg *a = p;
-  if (a->size == 1) {
-    a->sum = a->first;
-    return;
-  }
-  sky_arg kids[10];
-  fj_job jobs[10];
-  long step = a->size / 10;
-  for (int i = 0; i < 10; i++) {
-    kids[i] = (sky_arg){a->first + i * step, step, 0};
-    jobs[i] = (fj_job){skynet, &kids[i]};
-  }
-  fj_counter *c = make_counter(fj_ctx_system(ctx));
-  fj_ctx_spawn_jobs(ctx, jobs, 10, FJ_PRIORITY_NORMAL, c);
-  fj_ctx_wait(ctx, c);
-  fj_counter_destroy(c);
-  long sum = 0;
-  for (int i = 0; i < 10; i++)
-    sum += kids[i].sum;
-  a->sum = sum;
-}
-
 static void bench_skynet(int yielding) {
   fj_system *sys = make_system(opt_workers ? opt_workers : 2, yielding);
-  fj_counter *c = make_counter(sys);
-  sky_arg a = {0, BENCH_SKYNET_LEAVES, 0};
+  fj_counter *c = bench_counter(sys);
+  bench_sky_arg a = {0, BENCH_SKYNET_LEAVES, 0};
   uint64_t t0 = bench_now_ns();
-  fj_run(sys, skynet, &a, FJ_PRIORITY_NORMAL, c);
+  fj_run(sys, bench_skynet_job, &a, FJ_PRIORITY_NORMAL, c);
   fj_wait(sys, c);
   uint64_t t1 = bench_now_ns();
   bench_verify(a.sum == BENCH_SKYNET_SUM, "skynet", a.sum, BENCH_SKYNET_SUM);
@@ -300,8 +252,8 @@ static void hold_job(fj_ctx *ctx, void *arg) {
 
 static void bench_parked(void) {
   fj_system *sys = make_system(2, 1);
-  gate = make_counter(sys);
-  fj_counter *all = make_counter(sys);
+  gate = bench_counter(sys);
+  fj_counter *all = bench_counter(sys);
   atomic_int open = 0;
   fj_run(sys, hold_job, &open, FJ_PRIORITY_HIGH, gate);
   usleep(20000);
@@ -352,7 +304,7 @@ static int cmp_u64(const void *a, const void *b) {
 
 static void bench_fairness_at(fj_priority prio, const char *name) {
   fj_system *sys = make_system(1, 1);
-  fj_counter *longs = make_counter(sys), *probe = make_counter(sys);
+  fj_counter *longs = bench_counter(sys), *probe = bench_counter(sys);
   atomic_store(&fair_stop, 0);
   for (int i = 0; i < FAIR_LONG_JOBS; i++)
     fj_run(sys, long_job, NULL, FJ_PRIORITY_NORMAL, longs);
@@ -408,7 +360,7 @@ static double sweep_once(fj_system *sys, fj_counter *c, sweep_arg *a) {
 static void bench_sweep(void) {
   static const unsigned w_ns[] = {0, 100, 1000, 10000, 100000};
   fj_system *sys = make_system(1, 1);
-  fj_counter *c = make_counter(sys);
+  fj_counter *c = bench_counter(sys);
   work_per_us = bench_work_calibrate();
   for (size_t i = 0; i < sizeof w_ns / sizeof w_ns[0]; i++) {
     unsigned w = w_ns[i];
@@ -486,7 +438,7 @@ static void bench_backlog(void) {
   for (int i = 0; i < BACKLOG_JOBS; i++)
     backlog[i] = (fj_job){backlog_job, NULL};
   fj_system *sys = make_system(2, 1);
-  backlog_counter = make_counter(sys);
+  backlog_counter = bench_counter(sys);
   for (int from_job = 0; from_job < 2; from_job++) {
     double lat[FJ_PRIORITY_COUNT][BACKLOG_TRIALS];
     for (int t = 0; t < BACKLOG_TRIALS; t++) {
@@ -540,8 +492,8 @@ static void stream_job(fj_ctx *ctx, void *arg) {
 
 static void bench_starve_at(uint32_t aging_us) {
   fj_system *sys = make_system_aging(2, 1, aging_us);
-  stream_counter = make_counter(sys);
-  fj_counter *probe = make_counter(sys);
+  stream_counter = bench_counter(sys);
+  fj_counter *probe = bench_counter(sys);
   double lat[STARVE_PROBES];
   for (int i = 0; i < STARVE_PROBES; i++) {
     atomic_store(&stream_stop, 0);

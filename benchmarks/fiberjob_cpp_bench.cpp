@@ -9,14 +9,27 @@
  * both with one fj_ctx_spawn_jobs; --two-spawns uses two ctx.spawn calls
  * instead (the README's form: two submissions per node, in C as well).
  *   fiberjob_cpp_bench fib|fib_cutoff|skynet [--workers N] [--two-spawns]
+ *
+ *   fiberjob_cpp_bench fib_paired|skynet_paired
+ * The layer's cost without the noise between processes: BENCH_PAIRS runs of
+ * the C program (forkjoin_c.h) and of the C++ one, alternating in one
+ * process and one system; reports the median of the per-pair ratios
+ * (C++ time ÷ C time, figure fib_cpp_over_c or skynet_cpp_over_c).  Separate
+ * processes of one binary can run at different speeds on these VMs
+ * (benchmarks/README.md), which made the ratio of the plain figures swing
+ * 0.81-1.55x from one pair of processes to the next; in one process both
+ * programs see the same speed.
  */
 #include <fiberjob.hpp>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
+#include <vector>
 
 #include "bench_util.h"
 #include "forkjoin.hpp"
+#include "forkjoin_c.h"
 
 static const char *const kSystem = "fiberjob-cpp";
 
@@ -42,9 +55,69 @@ static long timed(unsigned workers, const char *figure, Body body) {
   return result;
 }
 
+enum { BENCH_PAIRS = 5 };
+
+// One run of the C program (forkjoin_c.h) on sys: ns to the end of its wait.
+static uint64_t c_run(fj::System &sys, bool skynet) {
+  fj_counter *c = bench_counter(sys.get());
+  bench_fib_arg f = {BENCH_FIB_N, 0, 0};
+  bench_sky_arg s = {0, BENCH_SKYNET_LEAVES, 0};
+  uint64_t t0 = bench_now_ns();
+  if (skynet)
+    fj_run(sys.get(), bench_skynet_job, &s, FJ_PRIORITY_NORMAL, c);
+  else
+    fj_run(sys.get(), bench_fib_job, &f, FJ_PRIORITY_NORMAL, c);
+  fj_wait(sys.get(), c);
+  uint64_t t = bench_now_ns() - t0;
+  fj_counter_destroy(c);
+  if (skynet)
+    bench_verify(s.sum == BENCH_SKYNET_SUM, "skynet (C)", s.sum, BENCH_SKYNET_SUM);
+  else
+    bench_verify(f.result == BENCH_FIB_RESULT, "fib (C)", f.result, BENCH_FIB_RESULT);
+  return t;
+}
+
+// One run of the C++ program (forkjoin.hpp) on sys, as timed() runs it.
+static uint64_t cpp_run(fj::System &sys, bool skynet) {
+  fj::Counter c(sys);
+  long r = 0;
+  uint64_t t0 = bench_now_ns();
+  sys.run(c, [&](fj::Ctx &ctx) {
+    r = skynet ? forkjoin_skynet(ctx, 0, BENCH_SKYNET_LEAVES)
+               : forkjoin_fib<false>(ctx, BENCH_FIB_N, 0);
+  });
+  c.wait();
+  uint64_t t = bench_now_ns() - t0;
+  long want = skynet ? BENCH_SKYNET_SUM : BENCH_FIB_RESULT;
+  bench_verify(r == want, skynet ? "skynet (C++)" : "fib (C++)", r, want);
+  return t;
+}
+
+// BENCH_PAIRS of (C run, C++ run) in one system; the C run goes first in
+// even pairs and second in odd ones, so neither always follows the other.
+static void paired(bool skynet) {
+  fj::System sys = make_system(2);
+  std::vector<double> ratios;
+  for (int k = 0; k < BENCH_PAIRS; k++) {
+    uint64_t c_ns, cpp_ns;
+    if (k % 2 == 0) {
+      c_ns = c_run(sys, skynet);
+      cpp_ns = cpp_run(sys, skynet);
+    } else {
+      cpp_ns = cpp_run(sys, skynet);
+      c_ns = c_run(sys, skynet);
+    }
+    ratios.push_back(double(cpp_ns) / double(c_ns));
+  }
+  std::sort(ratios.begin(), ratios.end());
+  bench_report(kSystem, skynet ? "skynet_cpp_over_c" : "fib_cpp_over_c",
+               ratios[ratios.size() / 2], "ratio");
+}
+
 int main(int argc, char **argv) {
   if (argc < 2) {
-    std::fprintf(stderr, "usage: %s fib|fib_cutoff|skynet [--workers N]\n", argv[0]);
+    std::fprintf(stderr, "usage: %s fib|fib_cutoff|skynet|fib_paired|skynet_paired [--workers N]\n",
+                 argv[0]);
     return 2;
   }
   const char *w = argv[1];
@@ -57,7 +130,9 @@ int main(int argc, char **argv) {
   if (n > 0)
     std::snprintf(figure + std::strlen(figure), sizeof figure - std::strlen(figure), "_w%u", workers);
   try {
-    if (!std::strcmp(w, "fib") || !std::strcmp(w, "fib_cutoff")) {
+    if (!std::strcmp(w, "fib_paired") || !std::strcmp(w, "skynet_paired")) {
+      paired(!std::strcmp(w, "skynet_paired"));
+    } else if (!std::strcmp(w, "fib") || !std::strcmp(w, "fib_cutoff")) {
       int cutoff = std::strcmp(w, "fib") ? BENCH_FIB_CUTOFF : 0;
       long r = timed(workers, figure, [cutoff, two_spawns](fj::Ctx &ctx) {
         return two_spawns ? forkjoin_fib<true>(ctx, BENCH_FIB_N, cutoff)

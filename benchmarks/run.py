@@ -73,7 +73,8 @@ PLAN = (
     + [("fiberjob-nofibers", "fiberjob_bench", [w, "--no-fibers"])
        for w in ["empty", "empty_unbatched", "fib", "fib_cutoff", "skynet"]]
     + [("fiberjob", "sched_bench", [w]) for w in SCHED_WORKLOADS]
-    + [("fiberjob-cpp", "fiberjob_cpp_bench", [w]) for w in ["fib", "skynet"]]
+    + [("fiberjob-cpp", "fiberjob_cpp_bench", [w])
+       for w in ["fib", "skynet", "fib_paired", "skynet_paired"]]
     + [("threads", "thread_yield_bench", [m] + p)
        for m in THREAD_MECHS for p in (["2", "--pin"], ["64", "--pin"], ["2"])]
     + [("onetbb", "tbb_bench", [w]) for w in ["empty", "fib", "fib_cutoff", "skynet", "parked"]]
@@ -349,8 +350,20 @@ def targets(results):
         check("no-fiber tax on %s: fibers on ÷ enable_yielding = 0" % w, ("fiberjob", w),
               ("fiberjob-nofibers", w), 1.10)
     for w in ("fib", "skynet"):
-        check("C++ layer on %s: fiberjob.hpp ÷ the same program on the C API" % w,
-              ("fiberjob-cpp", w), ("fiberjob", w), 1.15)
+        # The C and C++ programs alternating in one process (fiberjob_cpp_bench
+        # <w>_paired): separate processes of one binary can run at different
+        # speeds here, which the ratio of the plain figures carries.
+        paired = values(results, "fiberjob-cpp", w + "_cpp_over_c")
+        claim = "C++ layer on %s: fiberjob.hpp ÷ the same program on the C API" % w
+        apart = " (in separate processes: %s)" % ratio_cell(results, ("fiberjob-cpp", w),
+                                                           ("fiberjob", w))
+        if paired:
+            r = statistics.median(paired)
+            out.append((claim + ", alternating in one process",
+                        "%s× [%s–%s]%s" % (fmt(r), fmt(min(paired)), fmt(max(paired)), apart),
+                        "≤ 1.15×", r <= 1.15))
+        else:
+            check(claim, ("fiberjob-cpp", w), ("fiberjob", w), 1.15)
     p99 = median(results, "fiberjob", "fairness_high_p99")
     out.append(("fairness: HIGH job start latency p99 (yield interval %g µs)" % SLICE_US,
                 "%s µs = %s intervals" % (fmt(p99), fmt(None if p99 is None else p99 / SLICE_US)),

@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: MIT
-"""The benchmark report's "no worse than before" rule (benchmarks/run.py):
+"""The benchmark report's rules (benchmarks/run.py).  "No worse than before":
 worse means a median above 1.1x AND slower in every round; a figure that
-was faster in some round is listed as noisy, not counted."""
+was faster in some round is listed as noisy, not counted.  The C++ layer's
+row takes the ratio measured in one process when there is one."""
 import importlib.util
 import pathlib
 
@@ -48,3 +49,25 @@ def test_target_row_fails_only_on_a_consistent_slowdown():
     row = [r for r in run.targets(results({"fib": [120.0, 95, 130, 111, 125]}, before))
            if r[0].startswith("every fiberjob figure")][0]
     assert row[3] is True and "not counted: fib" in row[1]
+
+
+def test_cpp_layer_row_uses_the_paired_ratio_when_measured():
+    """The C++ layer's target row: the in-process paired ratio when present
+    (the separate processes' ratio printed beside it), else that ratio."""
+    run = load_runner()
+    data = {
+        "fiberjob": {"fib": {"values": [100.0, 100.0, 100.0], "unit": "ms"}},
+        "fiberjob-cpp": {"fib": {"values": [80.0, 150.0, 90.0], "unit": "ms"}},
+    }
+
+    def row():
+        return [r for r in run.targets(data) if r[0].startswith("C++ layer on fib")][0]
+
+    r = row()  # no paired figure: separate processes, median 0.9x
+    assert r[3] is True and "alternating" not in r[0] and r[1].startswith("0.9×")
+    data["fiberjob-cpp"]["fib_cpp_over_c"] = {"values": [1.17, 1.2, 1.18], "unit": "ratio"}
+    r = row()
+    assert r[3] is False and "alternating in one process" in r[0]
+    assert r[1].startswith("1.18× [1.17–1.2]") and "separate processes: 0.9×" in r[1]
+    data["fiberjob-cpp"]["fib_cpp_over_c"]["values"] = [1.1, 1.12, 1.16]
+    assert row()[3] is True
