@@ -109,11 +109,12 @@ fj__switch_to(fj__worker *w, fj__fiber *self, fj__fiber *to, fj__leave leave,
 /* fj__switch_to(w, self, to, FJ__LEAVE_YIELD, NULL) for the yield fast
  * path, minus what a same-worker resume makes redundant, and minus the
  * flush: the caller saw no decrement held back (w->finished_counter NULL),
- * so the path makes no call and needs no stack frame.  Self goes to the
- * back of w's yield queue once off its stack, and only w ever takes fibers
- * from its own yield queue (owner-only, like every fj__fifo): so self is
- * resumed by w, on w's thread, and its fiber and job already name w.  Only
- * the running job (w->cur_ctx) and the fiber that left need seeing to. */
+ * so the path makes no call and needs no stack frame.  The caller has put
+ * self at the back of w's yield queue (as fj__queue_yielding does), and
+ * only w ever takes fibers from its own yield queue (owner-only, like every
+ * fj__fifo): so self is resumed by w, on w's thread, and its fiber and job
+ * already name w.  Only the running job (w->cur_ctx) and the fiber that
+ * left need seeing to. */
 __attribute__((always_inline)) static inline void fj__switch_yield(fj__worker *w,
                                                                    fj__fiber *self,
                                                                    fj__fiber *to) {
