@@ -68,10 +68,21 @@ __attribute__((always_inline)) static inline bool fj__nothing_new_upto(fj__worke
   }
 }
 
+/* Passes the turn from ctx's fiber to `to` through fj__switch_to, for every
+ * yield but the fast path's (which does the same in fewer steps): counted,
+ * traced, queued before the switch as FJ__LEAVE_YIELD requires
+ * (fj__queue_yielding), and traced again once resumed, maybe elsewhere. */
+static void fj__yield_to(fj_ctx *ctx, fj__worker *w, fj__fiber *to) {
+  fj__stat_add(&w->yields, 1);
+  FJ__TRACE(w, fj__trace_run_end(w, ctx, FJ__TRACE_YIELDED, NULL));
+  fj__queue_yielding(w, ctx->fiber);
+  fj__switch_to(w, ctx->fiber, to, FJ__LEAVE_YIELD, NULL);
+  FJ__TRACE(ctx->worker, fj__trace_run_begin(ctx->worker, ctx, true));
+}
+
 /* A yield when something new is ready at our priority or above: pick it
  * the way the worker loop would (new work may need a blank fiber). */
-__attribute__((noinline)) static int fj__yield_slow(fj_ctx *ctx, fj__worker *w,
-                                                    fj__fiber *self) {
+__attribute__((noinline)) static int fj__yield_slow(fj_ctx *ctx, fj__worker *w) {
   fj__item it;
   unsigned prio = ctx->prio;
   /* Held-back decrements go out first, found or not: the fast path sends
@@ -94,11 +105,7 @@ __attribute__((noinline)) static int fj__yield_slow(fj_ctx *ctx, fj__worker *w,
     if (!to)
       return FJ_OK;
   }
-  fj__stat_add(&w->yields, 1);
-  FJ__TRACE(w, fj__trace_run_end(w, ctx, FJ__TRACE_YIELDED, NULL));
-  fj__queue_yielding(w, self);
-  fj__switch_to(w, self, to, FJ__LEAVE_YIELD, NULL);
-  FJ__TRACE(ctx->worker, fj__trace_run_begin(ctx->worker, ctx, true));
+  fj__yield_to(ctx, w, to);
   return FJ_OK;
 }
 
@@ -122,7 +129,7 @@ int fj__yield(fj_ctx *ctx) {
   /* Held-back decrements (run.h) also take the slow path, which flushes
    * them: the fast one then calls nothing and needs no stack frame. */
   if (__builtin_expect(!fj__nothing_new_upto(w, prio) || w->finished_counter, 0))
-    return fj__yield_slow(ctx, w, self);
+    return fj__yield_slow(ctx, w);
   /* Fast path, the steady state of fibers taking turns: no new work at our
    * priority or above, so the next yielded fiber of our priority runs, and
    * this one goes to the back of that queue (fj__queue_yielding's early
@@ -189,11 +196,7 @@ static int fj__wait_running_jobs(fj_ctx *ctx, fj_counter *c) {
             fj__fetch_sub_seq_cst(&w->sys->stuck, 1);
             stuck = false;
           }
-          fj__stat_add(&w->yields, 1);
-          FJ__TRACE(w, fj__trace_run_end(w, ctx, FJ__TRACE_YIELDED, NULL));
-          fj__queue_yielding(w, ctx->fiber);
-          fj__switch_to(w, ctx->fiber, fj__item_fiber(&it), FJ__LEAVE_YIELD, NULL);
-          FJ__TRACE(ctx->worker, fj__trace_run_begin(ctx->worker, ctx, true));
+          fj__yield_to(ctx, w, fj__item_fiber(&it));
           continue;
         }
         fj__unpick(w, &it, prio); /* a job: no room to run it here */
@@ -221,11 +224,7 @@ static int fj__wait_running_jobs(fj_ctx *ctx, fj_counter *c) {
       fj__finish_now(w, it.counter);
     } else if (ctx->fiber) {
       /* A ready fiber (fallback mode only): let it run, come back later. */
-      fj__stat_add(&w->yields, 1);
-      FJ__TRACE(w, fj__trace_run_end(w, ctx, FJ__TRACE_YIELDED, NULL));
-      fj__queue_yielding(w, ctx->fiber);
-      fj__switch_to(w, ctx->fiber, fj__item_fiber(&it), FJ__LEAVE_YIELD, NULL);
-      FJ__TRACE(ctx->worker, fj__trace_run_begin(ctx->worker, ctx, true));
+      fj__yield_to(ctx, w, fj__item_fiber(&it));
     } else {
       fj__unpick(w, &it, prio); /* cannot happen without fibers */
     }
