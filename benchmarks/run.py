@@ -279,11 +279,14 @@ def cell(results, system, workload):
     return "%s [%s–%s]" % (fmt(statistics.median(v)), fmt(min(v)), fmt(max(v)))
 
 
+def spread(r):
+    """Ratios as their median with [min–max]."""
+    return "%s× [%s–%s]" % (fmt(statistics.median(r)), fmt(min(r)), fmt(max(r)))
+
+
 def ratio_cell(results, a, b):
     r = per_round_ratios(results, a, b)
-    if not r:
-        return "n/a"
-    return "%s× [%s–%s]" % (fmt(statistics.median(r)), fmt(min(r)), fmt(max(r)))
+    return spread(r) if r else "n/a"
 
 
 def threads(system, workload):
@@ -355,13 +358,11 @@ def targets(results):
         # speeds here, which the ratio of the plain figures carries.
         paired = values(results, "fiberjob-cpp", w + "_cpp_over_c")
         claim = "C++ layer on %s: fiberjob.hpp ÷ the same program on the C API" % w
-        apart = " (in separate processes: %s)" % ratio_cell(results, ("fiberjob-cpp", w),
-                                                           ("fiberjob", w))
         if paired:
-            r = statistics.median(paired)
+            apart = ratio_cell(results, ("fiberjob-cpp", w), ("fiberjob", w))
             out.append((claim + ", alternating in one process",
-                        "%s× [%s–%s]%s" % (fmt(r), fmt(min(paired)), fmt(max(paired)), apart),
-                        "≤ 1.15×", r <= 1.15))
+                        "%s (in separate processes: %s)" % (spread(paired), apart),
+                        "≤ 1.15×", statistics.median(paired) <= 1.15))
         else:
             check(claim, ("fiberjob-cpp", w), ("fiberjob", w), 1.15)
     p99 = median(results, "fiberjob", "fairness_high_p99")
@@ -397,8 +398,7 @@ def worse_than_before(results):
         r = per_round_ratios(results, ("fiberjob", w), ("fiberjob-before", w))
         if not r or statistics.median(r) <= 1.10:
             continue
-        label = "%s %s× [%s–%s]" % (w, fmt(statistics.median(r)), fmt(min(r)), fmt(max(r)))
-        (worse if min(r) > 1.0 else noisy).append(label)
+        (worse if min(r) > 1.0 else noisy).append("%s %s" % (w, spread(r)))
     return worse, noisy
 
 
