@@ -2,7 +2,8 @@
 """The benchmark report's rules (benchmarks/run.py).  "No worse than before":
 worse means a median above 1.1x AND slower in every round; a figure that
 was faster in some round is listed as noisy, not counted.  The C++ layer's
-row takes the ratio measured in one process when there is one."""
+row takes the ratio measured in one process when there is one.  The
+unbatched row also gives the ratio in the round where the floor ran fastest."""
 import importlib.util
 import pathlib
 
@@ -71,3 +72,20 @@ def test_cpp_layer_row_uses_the_paired_ratio_when_measured():
     assert r[1].startswith("1.18× [1.17–1.2]") and "separate processes: 0.9×" in r[1]
     data["fiberjob-cpp"]["fib_cpp_over_c"]["values"] = [1.1, 1.12, 1.16]
     assert row()[3] is True
+
+
+def test_unbatched_row_shows_the_round_with_the_fastest_floor():
+    """The verdict is on the median of the per-round ratios; beside it, the
+    round where the floor ran fastest (not the fastest of each side)."""
+    run = load_runner()
+    data = {
+        "fiberjob": {"empty_unbatched": {"values": [30.0, 25.0, 28.0], "unit": "ns/job"}},
+        "spsc-floor": {"empty_unbatched": {"values": [60.0, 12.5, None], "unit": "ns/job"}},
+    }
+    row = [r for r in run.targets(data) if r[0].startswith("unbatched submission")][0]
+    # rounds with both: 30/60 = 0.5 and 25/12.5 = 2; median 1.25
+    assert row[3] is True and row[1].startswith("1.25× [0.5–2]")
+    assert "in the round where the floor ran fastest (12.5 ns): 2×" in row[1]
+    data["spsc-floor"]["empty_unbatched"]["values"] = [None, None, None]
+    row = [r for r in run.targets(data) if r[0].startswith("unbatched submission")][0]
+    assert row[3] is None and "fastest" not in row[1]
