@@ -642,7 +642,9 @@ template <class Fn> struct ManyBox : OwnedBase {
     ManyBox *b = *back;
     b->run(c, static_cast<std::size_t>(back - b->backs()));
   }
-  void run(fj_ctx *c, std::size_t i) noexcept;
+  // Inlined into each entry even at -O2 (-O3 does it anyway): a tail jump
+  // and an argument shuffle fewer per job, 5 of the layer's ~74 on fib.
+  [[gnu::always_inline]] inline void run(fj_ctx *c, std::size_t i) noexcept;
 };
 
 // Builds the C job array for the n jobs of b and hands it to submit.
