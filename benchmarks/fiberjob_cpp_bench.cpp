@@ -41,17 +41,23 @@ static fj::System make_system(unsigned workers) {
   return fj::System(cfg);
 }
 
-// Runs body(ctx) as one job and reports the time to its end.
+// Runs body(ctx) as one job on sys: ns to the end of its wait, and
+// body's result in *result.
+template <class Body> static uint64_t run_once(fj::System &sys, Body body, long *result) {
+  fj::Counter c(sys);
+  uint64_t t0 = bench_now_ns();
+  sys.run(c, [&](fj::Ctx &ctx) { *result = body(ctx); });
+  c.wait();
+  return bench_now_ns() - t0;
+}
+
+// Runs body(ctx) as one job on a new system and reports the time to its end.
 template <class Body>
 static long timed(unsigned workers, const char *figure, Body body) {
   fj::System sys = make_system(workers);
-  fj::Counter c(sys);
   long result = 0;
-  uint64_t t0 = bench_now_ns();
-  sys.run(c, [&](fj::Ctx &ctx) { result = body(ctx); });
-  c.wait();
-  uint64_t t1 = bench_now_ns();
-  bench_report(kSystem, figure, (double)(t1 - t0) / 1e6, "ms");
+  uint64_t ns = run_once(sys, body, &result);
+  bench_report(kSystem, figure, (double)ns / 1e6, "ms");
   return result;
 }
 
@@ -79,15 +85,14 @@ static uint64_t c_run(fj::System &sys, bool skynet) {
 
 // One run of the C++ program (forkjoin.hpp) on sys, as timed() runs it.
 static uint64_t cpp_run(fj::System &sys, bool skynet) {
-  fj::Counter c(sys);
   long r = 0;
-  uint64_t t0 = bench_now_ns();
-  sys.run(c, [&](fj::Ctx &ctx) {
-    r = skynet ? forkjoin_skynet(ctx, 0, BENCH_SKYNET_LEAVES)
-               : forkjoin_fib<false>(ctx, BENCH_FIB_N, 0);
-  });
-  c.wait();
-  uint64_t t = bench_now_ns() - t0;
+  uint64_t t = run_once(
+      sys,
+      [skynet](fj::Ctx &ctx) {
+        return skynet ? forkjoin_skynet(ctx, 0, BENCH_SKYNET_LEAVES)
+                      : forkjoin_fib<false>(ctx, BENCH_FIB_N, 0);
+      },
+      &r);
   long want = skynet ? BENCH_SKYNET_SUM : BENCH_FIB_RESULT;
   bench_verify(r == want, skynet ? "skynet (C++)" : "fib (C++)", r, want);
   return t;
