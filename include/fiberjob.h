@@ -22,6 +22,18 @@
  * across them, and do not hold a mutex across them (the unlock would happen
  * on another thread).  Compilers may cache the address of a thread-local
  * across a call; read it through a non-inlined function if that matters.
+ *
+ * C++ exception state: the C++ runtime's per-thread record of exceptions
+ * being handled and being thrown travels with the fiber across a wait
+ * (fj_ctx_wait, fj_wait, and a wait that runs jobs on an attached thread),
+ * so C++ code may wait inside a catch block or in a destructor run during
+ * unwinding, and rethrow afterwards.  fj_ctx_yield does not carry it (its
+ * fast path stays a few instructions): yield inside a catch block with
+ * fj::Ctx::yield (fiberjob.hpp), which does.  The library finds the runtime
+ * (libstdc++ or libc++abi, Itanium ABI) through a weak reference; Boost.
+ * Context, which it links, already loads libstdc++.  Exceptions must still
+ * not leave a job (that terminates; fiberjob.hpp catches them at the job
+ * boundary).
  */
 #ifndef FIBERJOB_H
 #define FIBERJOB_H

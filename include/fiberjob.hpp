@@ -45,11 +45,13 @@
  *
  * Suspending with exceptions in flight.  libstdc++ and libc++abi keep the
  * "current exception" bookkeeping per thread, but a fiber may resume on
- * another thread.  Ctx::yield, Ctx::wait and Counter::wait carry the calling
- * fiber's bookkeeping across the switch, so yielding or waiting inside a
- * catch block, or in a destructor run during unwinding, is safe.  Calling the
- * C functions fj_ctx_yield / fj_ctx_wait / fj_wait directly from C++ code in
- * such a spot is not (use the members here).
+ * another thread, and other jobs run on this one meanwhile.  The library
+ * carries a fiber's bookkeeping across every wait (fiberjob.h, "C++
+ * exception state"), and Ctx::yield carries it across a yield, so yielding
+ * or waiting inside a catch block, or in a destructor run during unwinding,
+ * is safe.  The one call that does not carry it is the C function
+ * fj_ctx_yield (its fast path stays a few instructions): in such a spot,
+ * yield with Ctx::yield.
  *
  * Threads.  fj::System and fj::Counter members may be called from any thread
  * (plain threads and jobs) unless a member says otherwise; fj::Ctx members
@@ -366,10 +368,11 @@ inline bool cache_usable(ThreadState *t) noexcept {
   box_depot().put(chain);
 }
 
-// ---- the exception bookkeeping of a fiber across a switch -----------------
+// ---- the exception bookkeeping of a fiber across a yield -------------------
 
 // The Itanium C++ ABI's per-thread exception state (caught-exception stack,
-// uncaught count).  A fiber that suspends while it holds some takes it along:
+// uncaught count).  The library carries it across waits, but not across
+// fj_ctx_yield's fast path (fiberjob.h), so Ctx::yield takes it along itself:
 // eh_stash() moves it off the thread before the switch, eh_restore() puts it
 // on whichever thread resumed the fiber.  Both are out of line on purpose:
 // __cxa_get_globals is declared const, so within one function a compiler may
@@ -406,7 +409,7 @@ inline EhGlobalsLayout *eh_globals() noexcept {
   // The worker loop runs C code only, so the thread holds no state of its own.
   if (g->caught || g->uncaught)
     fatal("a fiber resumed on a thread holding exception state of another job "
-          "(did C++ code suspend through the C API inside a catch block?)");
+          "(did C++ code call fj_ctx_yield directly inside a catch block?)");
   g->caught = s.caught;
   g->uncaught = s.uncaught;
 }
@@ -415,7 +418,7 @@ inline EhState eh_stash() noexcept { return {}; }
 inline void eh_restore(EhState) noexcept {}
 #endif
 
-// Runs a call that may switch fibers with the exception state carried along.
+// Runs a yield with the exception state carried along.
 // call must not throw (it only calls the C API).  A fiber without exception
 // state resumes on a thread without any (every fiber leaves none behind), so
 // only a non-empty state needs restoring.
@@ -758,7 +761,7 @@ class Counter {
     // During unwinding a rethrow would terminate: wait, ignore the exception.
     // A settled counter is known to be zero without asking (see settled_).
     if (!settled() && fj_counter_value(c_) != 0)
-      detail::suspending([&] { return fj_wait(sys_, c_); });
+      fj_wait(sys_, c_);
     fj_counter_destroy(c_); // aborts with a message if jobs are still counted
     // owned_'s destructor destroys the boxes it still holds.
   }
@@ -796,7 +799,7 @@ class Counter {
   // moved-from counter).  Threads: any.  Suspends: yes, when called from a job.
   void wait() {
     fj_counter *h = handle("fj::Counter::wait");
-    detail::check(detail::suspending([&] { return fj_wait(sys_, h); }), "fj_wait");
+    detail::check(fj_wait(sys_, h), "fj_wait");
     if (owner_ && fj_current_ctx() == owner_)
       owner_waited();
     slot_.rethrow_if_any();
@@ -916,7 +919,7 @@ class Ctx {
   // Suspends: yes; the job may resume on another worker.
   void wait(Counter &c) {
     fj_counter *h = c.handle("fj::Ctx::wait");
-    detail::check(detail::suspending([&] { return fj_ctx_wait(c_, h); }), "fj_ctx_wait");
+    detail::check(fj_ctx_wait(c_, h), "fj_ctx_wait");
     if (c.owner_ == c_)
       c.owner_waited();
     c.slot_.rethrow_if_any();

@@ -35,6 +35,7 @@ static void fj__slot_enter(fj__worker *w, bool altstack) {
   fj__fiber_init_thread(&w->thread_fiber);
   w->current = &w->thread_fiber;
   w->cur_ctx = NULL;
+  w->eh_globals = fj__eh_thread_globals();
 }
 
 static void fj__slot_leave(fj__worker *w) {

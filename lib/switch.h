@@ -94,21 +94,31 @@ __attribute__((always_inline)) static inline void fj__before_switch(fj__worker *
 
 /* Switches from `self` (running on w) to `to` (suspended), which then
  * disposes of self as `leave` says.  Returns when self is resumed, maybe on
- * another worker (read ctx->worker again).  Inlined: a call here costs ~20
- * instructions per yield (measured with callgrind). */
+ * another worker (read ctx->worker again).  Self's C++ exception state, if
+ * any, goes along (eh_carry.h): a retiring fiber holds no job, so none.
+ * Inlined: a call here costs ~20 instructions per yield (measured with
+ * callgrind). */
 __attribute__((always_inline)) static inline void
 fj__switch_to(fj__worker *w, fj__fiber *self, fj__fiber *to, fj__leave leave,
               fj__waiter *node) {
   fj__flush_finished(w);
+  fj__eh_state eh = {NULL, 0};
+  if (leave != FJ__LEAVE_RETIRE)
+    eh = fj__eh_take(w->eh_globals);
+  else
+    FJ__ASSERT(!fj__eh_held(w->eh_globals));
   fj__before_switch(w, self, to, leave, node);
   fj__transfer t = fj__fiber_switch(self, to, w, leave == FJ__LEAVE_RETIRE);
   /* Resumed, possibly by another worker: t.data is the worker we are on. */
-  fj__after_switch((fj__worker *)t.data, t.from);
+  w = (fj__worker *)t.data;
+  fj__after_switch(w, t.from);
+  fj__eh_put(w->eh_globals, eh);
 }
 
 /* fj__switch_to(w, self, to, FJ__LEAVE_YIELD, NULL) for the yield fast
- * path, minus what a same-worker resume makes redundant, and minus the
- * flush: the caller saw no decrement held back (w->finished_counter NULL),
+ * path, minus what a same-worker resume makes redundant, minus the flush,
+ * and minus the C++ exception state (eh_carry.h: the yielding fiber holds
+ * none): the caller saw no decrement held back (w->finished_counter NULL),
  * so the path makes no call and needs no stack frame.  The caller has put
  * self at the back of w's yield queue (as fj__queue_yielding does), and
  * only w ever takes fibers from its own yield queue (owner-only, like every

@@ -24,6 +24,7 @@
 #include "ctx.h"
 #include "debug_state.h"
 #include "deque.h"
+#include "eh_carry.h"
 #include "fiber.h"
 #include "fiber_budget.h"
 #include "fiber_pool.h"
@@ -61,6 +62,9 @@ typedef struct fj__worker {
   fj__pinned_queue pinned; /* work pinned here: anyone pushes, the owner pops */
   fj__fiber thread_fiber; /* the OS thread's own stack */
   fj__fiber *current;     /* running now; also read by the fault handler */
+  /* This thread's C++ exception state (eh_carry.h).  Set by the thread
+   * itself before its first switch; read and written by it only. */
+  fj__eh_state *eh_globals;
 
   /* Hand-over from the fiber that leaves to the code right after the
    * switch, on the same thread (see fj__after_switch).  Set and cleared

@@ -142,6 +142,9 @@ int fj__yield(fj_ctx *ctx) {
   fj__stat_add(&w->yields, 1);
   /* No trace hooks: a recording sends yields down the slow path.  A trace
    * started while this fiber is suspended misses only its resumption. */
+  /* A fast yield carries no C++ exception state (eh_carry.h): a yield
+   * inside a catch block goes through fj::Ctx::yield, which does. */
+  FJ__ASSERT(!fj__eh_held(w->eh_globals));
   fj__switch_yield(w, self, to);
   return FJ_OK;
 }

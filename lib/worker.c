@@ -185,6 +185,7 @@ void *fj__worker_main(void *arg) {
   int alt = fj__stack_guard_thread_enter();
   fj__fiber_init_thread(&w->thread_fiber);
   w->current = &w->thread_fiber;
+  w->eh_globals = fj__eh_thread_globals();
   fj__fiber *first =
       w->sys->cfg.enable_yielding ? fj__worker_blank_fiber(w, FJ_STACK_SMALL) : NULL;
   if (first)

@@ -4,7 +4,8 @@
  * from leaves and inner jobs of a recursion, through Ctx::wait and
  * Counter::wait/wait_for; the first is kept and later ones dropped and
  * counted; other jobs keep running; a counter is reusable afterwards; a job
- * may yield and wait inside a catch block and during unwinding.
+ * may yield and wait inside a catch block and during unwinding, through the
+ * C++ layer or the C API, and so may an attached thread's wait.
  */
 #include <stdexcept>
 #include <thread>
@@ -164,6 +165,107 @@ static void suspend_with_exception(unsigned workers, int yielding) {
   CHECK_EQ(std::uncaught_exceptions(), 0);
 }
 
+// The library carries the state across waits, not the C++ layer: C++ code
+// may call the C functions fj_ctx_wait and fj_wait inside a catch block too,
+// while other jobs on the same workers throw, catch and yield.
+struct Suspender {
+  long rounds;
+  std::atomic<long> *noise;
+  std::atomic<long> next_id{1};
+};
+
+// Throws, yields inside the catch block (through fj::Ctx, which carries
+// the state across a yield), then rethrows: what comes back must be its own
+// exception, not one another job is handling on this thread.
+static void c_noise_job(fj_ctx *cctx, void *arg) {
+  auto *s = static_cast<Suspender *>(arg);
+  fj::Ctx ctx(cctx);
+  for (long r = 0; r < s->rounds; r++) {
+    long id = s->next_id++;
+    try {
+      throw JobFailure{id};
+    } catch (const JobFailure &) {
+      ctx.yield();
+      try {
+        throw;
+      } catch (const JobFailure &again) {
+        CHECK_EQ(again.id, id);
+      }
+      (*s->noise)++;
+    }
+  }
+}
+
+static void c_api_in_catch(unsigned workers, int yielding) {
+  fj::System sys = make_system(workers, yielding);
+  fj::Counter c(sys);
+  std::atomic<long> noise{0};
+  Suspender s{test_scaled(100), &noise, {1}};
+  for (int i = 0; i < 6; i++)
+    CHECK_OK(fj_run(sys.get(), c_noise_job, &s, FJ_PRIORITY_NORMAL, c.get()));
+  sys.run(c, [&s](fj::Ctx &ctx) {
+    try {
+      throw JobFailure{4321};
+    } catch (const JobFailure &) {
+      for (long r = 0; r < s.rounds; r++) {
+        ctx.yield();
+        fj_counter *kids;
+        CHECK_OK(fj_counter_create(ctx.system(), &kids));
+        CHECK_OK(fj_ctx_spawn(ctx.get(), c_noise_job, &s, FJ_PRIORITY_NORMAL, kids));
+        CHECK_OK(fj_ctx_wait(ctx.get(), kids));
+        fj_counter_destroy(kids);
+      }
+      throw; // still this job's own exception
+    }
+  });
+  long got = 0;
+  CHECK_JOB_FAILURE(c.wait(), got);
+  CHECK_EQ(got, 4321);
+  CHECK_EQ(noise.load(), (6 + s.rounds) * s.rounds);
+  CHECK_EQ(std::uncaught_exceptions(), 0);
+}
+
+// An attached thread waiting inside a catch block runs jobs on fibers on its
+// own thread meanwhile; they throw, catch and yield, and the thread's own
+// exception is still there when its wait returns.
+static void attached_in_catch(unsigned workers, int yielding) {
+  fj_config cfg;
+  fj_config_init(&cfg);
+  cfg.num_workers = workers;
+  cfg.enable_yielding = yielding;
+  cfg.attach_slots = 1;
+  fj::System sys(cfg);
+  unsigned me;
+  CHECK_OK(fj_thread_attach(sys.get(), &me));
+  std::atomic<long> noise{0};
+  Suspender s{test_scaled(50), &noise, {1}};
+  fj::Counter c(sys);
+  long seen = 0;
+  try {
+    throw JobFailure{99};
+  } catch (const JobFailure &outer) {
+    fj_run_opts o;
+    fj_run_opts_init(&o);
+    o.worker = (int)me; // these run on this thread, inside the wait below
+    o.counter = c.get();
+    fj_job jobs[4];
+    for (fj_job &j : jobs)
+      j = fj_job{c_noise_job, &s};
+    CHECK_OK(fj_submit(sys.get(), jobs, 4, &o));
+    CHECK_OK(fj_wait(sys.get(), c.get()));
+    try {
+      throw;
+    } catch (const JobFailure &again) {
+      CHECK_EQ(&again, &outer);
+      seen = again.id;
+    }
+  }
+  CHECK_EQ(seen, 99);
+  CHECK_EQ(noise.load(), 4 * s.rounds);
+  CHECK_EQ(std::uncaught_exceptions(), 0);
+  CHECK_OK(fj_thread_detach(sys.get()));
+}
+
 // Errors of the C API inside a job travel the same way.
 static void error_inside_job(unsigned workers, int yielding) {
   fj::System sys = make_system(workers, yielding);
@@ -177,6 +279,8 @@ int main() {
   FOR_EACH_SETUP(first_kept_rest_dropped);
   FOR_EACH_SETUP(wait_for);
   FOR_EACH_SETUP(suspend_with_exception);
+  FOR_EACH_SETUP(c_api_in_catch);
+  FOR_EACH_SETUP(attached_in_catch);
   FOR_EACH_SETUP(error_inside_job);
   std::printf("test_cpp_exceptions: ok\n");
   return 0;
