@@ -638,7 +638,14 @@ template <class Fn> struct ManyBox : OwnedBase {
   }
   template <std::size_t A> static void entry_tagged(fj_ctx *c, void *arg) noexcept {
     auto a = reinterpret_cast<std::uintptr_t>(arg);
-    reinterpret_cast<ManyBox *>(a & ~std::uintptr_t(A - 1))->run(c, a & (A - 1));
+    auto *b = reinterpret_cast<ManyBox *>(a & ~std::uintptr_t(A - 1));
+    // Tag16 boxes live in a counter's arena, so they are owned (make): no
+    // look at owned_destroy after the body, which the fork-join case pays
+    // on every job otherwise.
+    if constexpr (A == 16)
+      b->call(c, a & (A - 1));
+    else
+      b->run(c, a & (A - 1));
   }
   static void entry_backs(fj_ctx *c, void *arg) noexcept {
     auto **back = static_cast<ManyBox **>(arg);
@@ -647,7 +654,10 @@ template <class Fn> struct ManyBox : OwnedBase {
   }
   // Inlined into each entry even at -O2 (-O3 does it anyway): a tail jump
   // and an argument shuffle fewer per job, 5 of the layer's ~74 on fib.
+  // run: call, then frees the box when it is shared and this was its last
+  // job; call: the body alone, its exception stored.
   [[gnu::always_inline]] inline void run(fj_ctx *c, std::size_t i) noexcept;
+  [[gnu::always_inline]] inline void call(fj_ctx *c, std::size_t i) noexcept;
 };
 
 // Builds the C job array for the n jobs of b and hands it to submit.
@@ -969,16 +979,18 @@ template <class Fn> void OneBox<Fn>::entry(fj_ctx *c, void *arg) noexcept {
     destroy(b);
 }
 
-template <class Fn> void ManyBox<Fn>::run(fj_ctx *c, std::size_t i) noexcept {
-  {
-    Ctx ctx(c);
-    try {
-      const Fn &f = fn;
-      f(ctx, i);
-    } catch (...) {
-      slot->store(std::current_exception());
-    }
+template <class Fn> void ManyBox<Fn>::call(fj_ctx *c, std::size_t i) noexcept {
+  Ctx ctx(c);
+  try {
+    const Fn &f = fn;
+    f(ctx, i);
+  } catch (...) {
+    slot->store(std::current_exception());
   }
+}
+
+template <class Fn> void ManyBox<Fn>::run(fj_ctx *c, std::size_t i) noexcept {
+  call(c, i);
   // Owned: the counter frees the box.  Shared, acq_rel: the last job sees
   // every other job's use of fn before destroying it, and does so before
   // returning, as in OneBox::entry (which says why owned_destroy is read

@@ -59,6 +59,24 @@ static void from_leaf_and_inner(unsigned workers, int yielding) {
     caught = std::strcmp(e.what(), "inner failed") == 0;
   }
   CHECK(caught);
+
+  // A job of a spawn_many on a counter its spawner created (the fork-join
+  // case: the shared callable lives in the counter's arena) throws; the
+  // spawner's wait rethrows it once all four ran.
+  sys.run(c, [](fj::Ctx &ctx) {
+    fj::Counter kids(ctx);
+    std::atomic<int> ran{0};
+    ctx.spawn_many(kids, 4, [&ran](fj::Ctx &, std::size_t i) {
+      ran++;
+      if (i == 2)
+        throw JobFailure{700 + (long)i};
+    });
+    long got = 0;
+    CHECK_JOB_FAILURE(ctx.wait(kids), got);
+    CHECK_EQ(got, 702);
+    CHECK_EQ(ran.load(), 4);
+  });
+  c.wait();
 }
 
 // Several jobs throw: one exception reaches the waiter, the others are
