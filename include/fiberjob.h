@@ -458,7 +458,9 @@ FJ_API int fj_ctx_spawn_jobs(fj_ctx *ctx, const fj_job *jobs, size_t n,
  * one each.  A yield never fails for lack of memory: when new work would
  * need a fiber that cannot be mapped, it resumes an older yielded job or
  * returns at once (counted in fj_stats.yields_inline).  With
- * enable_yielding = 0 it yields the OS thread.
+ * enable_yielding = 0 it yields the OS thread.  From C++ code inside a catch
+ * block, yield with fj::Ctx::yield instead: this call does not carry the C++
+ * exception state (see the top of this file).
  * Errors: FJ_EINVAL (NULL ctx).  Threads: the job owning ctx.  Suspends: yes.
  */
 FJ_API int fj_ctx_yield(fj_ctx *ctx);
