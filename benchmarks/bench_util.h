@@ -144,7 +144,10 @@ enum {
    * first pass after the warm-up was still up to 3x the later ones in most
    * processes on these VMs (benchmarks/README.md, "How figures are
    * taken"). */
-  BENCH_EMPTY_PASSES = 3
+  BENCH_EMPTY_PASSES = 3,
+  /* Paired programs (two variants timed in turn in one process): pairs per
+   * run; the median pair ratio is reported. */
+  BENCH_PAIRS = 5
 };
 #define BENCH_FIB_RESULT 832040LL
 #define BENCH_SKYNET_SUM 499999500000LL

@@ -8,6 +8,9 @@
  *   fiberjob_bench yield|yield64|empty|empty_unbatched|submit_busy|fib|fib_cutoff|
  *                  skynet|parked|fairness|sweep|backlog|starve
  *                  [--no-fibers] [--trace] [--workers N]
+ *   fiberjob_bench empty_tax_paired|fib_tax_paired
+ * The last two time a system with fibers and one with enable_yielding = 0
+ * in turn in one process and print the ratio (bench_tax_paired).
  */
 #include <fiberjob.h>
 #include <semaphore.h>
@@ -106,37 +109,50 @@ static void counted_job(fj_ctx *ctx, void *arg) {
   atomic_fetch_add_explicit(&empty_runs, 1, memory_order_relaxed);
 }
 
-static void bench_empty(int yielding, int batched) {
-  fj_system *sys = make_system(opt_workers ? opt_workers : 2, yielding);
-  fj_counter *c = bench_counter(sys);
+/* One pass: BENCH_EMPTY_JOBS empty jobs on sys, in batches of BENCH_BATCH
+ * or one fj_run each, then a wait.  ns to the end of the wait. */
+static uint64_t empty_pass(fj_system *sys, fj_counter *c, int batched) {
   static fj_job batch[BENCH_BATCH];
   for (int i = 0; i < BENCH_BATCH; i++)
     batch[i] = (fj_job){empty_job, NULL};
-  /* Verification pass (counted jobs), then the timed passes (empty jobs). */
+  fj_stats before, after;
+  fj_system_stats(sys, &before);
+  uint64_t t0 = bench_now_ns();
+  if (batched) {
+    for (int i = 0; i < BENCH_EMPTY_JOBS / BENCH_BATCH; i++)
+      fj_run_jobs(sys, batch, BENCH_BATCH, FJ_PRIORITY_NORMAL, c);
+  } else {
+    for (int i = 0; i < BENCH_EMPTY_JOBS; i++)
+      fj_run(sys, empty_job, NULL, FJ_PRIORITY_NORMAL, c);
+  }
+  fj_wait(sys, c);
+  uint64_t t = bench_now_ns() - t0;
+  fj_system_stats(sys, &after);
+  bench_verify(after.jobs_run - before.jobs_run == BENCH_EMPTY_JOBS, "empty jobs",
+               (long long)(after.jobs_run - before.jobs_run), BENCH_EMPTY_JOBS);
+  return t;
+}
+
+/* 1000 counted jobs, checked: the empty loop runs what it submits. */
+static void verify_empty_runs(fj_system *sys, fj_counter *c) {
+  long first = atomic_load(&empty_runs);
   for (int i = 0; i < 1000; i++)
     fj_run(sys, counted_job, NULL, FJ_PRIORITY_NORMAL, c);
   fj_wait(sys, c);
-  bench_verify(atomic_load(&empty_runs) == 1000, "empty jobs", atomic_load(&empty_runs), 1000);
+  long ran = atomic_load(&empty_runs) - first;
+  bench_verify(ran == 1000, "empty jobs", ran, 1000);
+}
+
+static void bench_empty(int yielding, int batched) {
+  fj_system *sys = make_system(opt_workers ? opt_workers : 2, yielding);
+  fj_counter *c = bench_counter(sys);
+  /* Verification pass (counted jobs), then the timed passes (empty jobs). */
+  verify_empty_runs(sys, c);
   /* A warm-up pass, then the fastest of BENCH_EMPTY_PASSES (bench_util.h):
    * every system's program runs its passes the same way. */
   uint64_t best = UINT64_MAX;
-  for (int pass = 0; pass <= BENCH_EMPTY_PASSES; pass++) {
-    fj_stats before, after;
-    fj_system_stats(sys, &before);
-    uint64_t t0 = bench_now_ns();
-    if (batched) {
-      for (int i = 0; i < BENCH_EMPTY_JOBS / BENCH_BATCH; i++)
-        fj_run_jobs(sys, batch, BENCH_BATCH, FJ_PRIORITY_NORMAL, c);
-    } else {
-      for (int i = 0; i < BENCH_EMPTY_JOBS; i++)
-        fj_run(sys, empty_job, NULL, FJ_PRIORITY_NORMAL, c);
-    }
-    fj_wait(sys, c);
-    bench_keep_fastest(&best, pass, bench_now_ns() - t0);
-    fj_system_stats(sys, &after);
-    bench_verify(after.jobs_run - before.jobs_run == BENCH_EMPTY_JOBS, "empty jobs",
-                 (long long)(after.jobs_run - before.jobs_run), BENCH_EMPTY_JOBS);
-  }
+  for (int pass = 0; pass <= BENCH_EMPTY_PASSES; pass++)
+    bench_keep_fastest(&best, pass, empty_pass(sys, c, batched));
   bench_report(sys_name, figure(batched ? "empty" : "empty_unbatched"),
                (double)best / BENCH_EMPTY_JOBS, "ns/job");
   fj_counter_destroy(c);
@@ -203,16 +219,22 @@ static void bench_submit_busy(int yielding) {
 
 /* ---- 3. fib ----------------------------------------------------------- */
 
-static void bench_fib(int yielding, int cutoff) {
-  fj_system *sys = make_system(opt_workers ? opt_workers : 2, yielding);
-  fj_counter *c = bench_counter(sys);
+/* One fib(BENCH_FIB_N) on sys, checked: ns to the end of its wait. */
+static uint64_t fib_pass(fj_system *sys, fj_counter *c, int cutoff) {
   bench_fib_arg a = {BENCH_FIB_N, cutoff, 0};
   uint64_t t0 = bench_now_ns();
   fj_run(sys, bench_fib_job, &a, FJ_PRIORITY_NORMAL, c);
   fj_wait(sys, c);
-  uint64_t t1 = bench_now_ns();
+  uint64_t t = bench_now_ns() - t0;
   bench_verify(a.result == BENCH_FIB_RESULT, "fib", a.result, BENCH_FIB_RESULT);
-  bench_report(sys_name, figure(cutoff ? "fib_cutoff" : "fib"), (double)(t1 - t0) / 1e6, "ms");
+  return t;
+}
+
+static void bench_fib(int yielding, int cutoff) {
+  fj_system *sys = make_system(opt_workers ? opt_workers : 2, yielding);
+  fj_counter *c = bench_counter(sys);
+  uint64_t t = fib_pass(sys, c, cutoff);
+  bench_report(sys_name, figure(cutoff ? "fib_cutoff" : "fib"), (double)t / 1e6, "ms");
   fj_counter_destroy(c);
   fj_system_destroy(sys);
 }
@@ -231,6 +253,61 @@ static void bench_skynet(int yielding) {
   bench_report(sys_name, figure("skynet"), (double)(t1 - t0) / 1e6, "ms");
   fj_counter_destroy(c);
   fj_system_destroy(sys);
+}
+
+/* ---- 4b. the no-fiber tax, paired --------------------------------------- */
+
+static int compare_doubles(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
+}
+
+/* One pass of the tax workload: empty jobs in batches, or fib. */
+static uint64_t tax_pass(fj_system *sys, fj_counter *c, int fib) {
+  return fib ? fib_pass(sys, c, 0) : empty_pass(sys, c, 1);
+}
+
+/* What fibers cost against enable_yielding = 0, with both systems in one
+ * process: after a warm-up pass on each, BENCH_PAIRS pairs, each the faster
+ * of two passes per system taken in turn, the fiber system first in even
+ * pairs and second in odd ones; prints the median of the pairs' ratios
+ * (fibers on ÷ off).  Separate processes of
+ * one binary can run at different speeds on these VMs (benchmarks/README.md,
+ * "C++ layer"), and a ratio of two processes' figures carries that; passes
+ * taken in turn in one process do not.  2 workers each; the idle system's
+ * workers sleep. */
+static void bench_tax_paired(int fib) {
+  fj_system *on = make_system(2, 1), *off = make_system(2, 0);
+  fj_counter *c_on = bench_counter(on), *c_off = bench_counter(off);
+  if (!fib) {
+    verify_empty_runs(on, c_on);
+    verify_empty_runs(off, c_off);
+  }
+  tax_pass(on, c_on, fib);
+  tax_pass(off, c_off, fib);
+  double ratios[BENCH_PAIRS];
+  for (int k = 0; k < BENCH_PAIRS; k++) {
+    /* Each side's faster of two passes, taken in turn: a pass here swings
+     * by a fifth either way, and a disturbance only ever slows one down. */
+    uint64_t best_on = UINT64_MAX, best_off = UINT64_MAX;
+    for (int pass = 0; pass < 2; pass++) {
+      for (int side = 0; side < 2; side++) {
+        int fibers_side = (k + side) % 2 == 0; /* fibers first in even pairs */
+        uint64_t t = fibers_side ? tax_pass(on, c_on, fib) : tax_pass(off, c_off, fib);
+        uint64_t *best = fibers_side ? &best_on : &best_off;
+        if (t < *best)
+          *best = t;
+      }
+    }
+    ratios[k] = (double)best_on / (double)best_off;
+  }
+  qsort(ratios, BENCH_PAIRS, sizeof ratios[0], compare_doubles);
+  bench_report("fiberjob-nofibers", fib ? "fib_fibers_over_nofibers" : "empty_fibers_over_nofibers",
+               ratios[BENCH_PAIRS / 2], "ratio");
+  fj_counter_destroy(c_on);
+  fj_counter_destroy(c_off);
+  fj_system_destroy(on);
+  fj_system_destroy(off);
 }
 
 /* ---- 5. parked fibers ------------------------------------------------- */
@@ -554,6 +631,8 @@ int main(int argc, char **argv) {
     bench_fib(yielding, BENCH_FIB_CUTOFF);
   else if (!strcmp(w, "skynet"))
     bench_skynet(yielding);
+  else if (!strcmp(w, "empty_tax_paired") || !strcmp(w, "fib_tax_paired"))
+    bench_tax_paired(!strcmp(w, "fib_tax_paired"));
   else if (!strcmp(w, "parked"))
     bench_parked();
   else if (!strcmp(w, "fairness")) {

@@ -61,8 +61,6 @@ static long timed(unsigned workers, const char *figure, Body body) {
   return result;
 }
 
-enum { BENCH_PAIRS = 5 };
-
 // One run of the C program (forkjoin_c.h) on sys: ns to the end of its wait.
 static uint64_t c_run(fj::System &sys, bool skynet) {
   fj_counter *c = bench_counter(sys.get());
