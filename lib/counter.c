@@ -122,16 +122,20 @@ fj__waiter *fj__counter_finish(fj_counter *c, size_t n) {
     } else {
       _Atomic uint32_t *bell = node->bell; /* read before the node may go */
       /* release: pairs with the acquire in fj__counter_wait_thread (and
-       * fj__slot_wait); after this store the node's stack frame may be
-       * gone, and the wake below only uses an address. */
+       * fj__slot_wait). */
       fj__store_release(&node->done, 1);
       if (bell) {
-        /* The bell lives in an attach slot, which outlives every wait.
+        /* After the store above the node's frame may be gone: only the
+         * bell, which lives in an attach slot and outlives every wait.
          * seq_cst: the sleeper reads the bell before it checks done. */
         fj__fetch_add_seq_cst(bell, 1);
         fj__futex_wake(bell, 1);
       } else {
+        /* The waiter keeps the node until `released`. */
         fj__futex_wake(&node->done, 1);
+        /* release: our last use of the node; pairs with the acquire in
+         * fj__counter_wait_thread, after which its frame may go. */
+        fj__store_release(&node->released, 1);
       }
     }
   }
@@ -183,6 +187,7 @@ int fj__counter_wait_thread(fj_counter *c, int64_t timeout_ns) {
     return FJ_OK;
   fj__waiter node = {.fiber = NULL, .counter = c, .bell = NULL};
   atomic_init(&node.done, 0);
+  atomic_init(&node.released, 0);
   if (!fj__counter_park(c, &node))
     return FJ_OK;
   uint64_t deadline = timeout_ns >= 0 ? fj__now_ns() + (uint64_t)timeout_ns : 0;
@@ -200,6 +205,15 @@ int fj__counter_wait_thread(fj_counter *c, int64_t timeout_ns) {
       }
     }
     fj__futex_wait(&node.done, 0, left);
+  }
+  /* The crossing still names node.done in its futex wake: keep this frame
+   * until it is through (a syscall's time; yield the core after a few
+   * spins, for a waker that lost its CPU). */
+  for (unsigned i = 0; !fj__load_acquire(&node.released); i++) {
+    if (i < 64)
+      fj__cpu_relax();
+    else
+      fj__thread_yield();
   }
   return FJ_OK;
 }

@@ -39,6 +39,11 @@ typedef struct fj__waiter {
   struct fj__fiber *fiber;  /* the parked fiber; NULL for a thread */
   fj_counter *counter;
   _Atomic uint32_t done;    /* threads sleep on it; set once detached */
+  /* Set by the crossing after its futex wake on `done` (threads without a
+   * bell): until then the waiter keeps its frame, so the wake never names
+   * an address that is no longer a live stack slot (valgrind checks the
+   * futex word of every wake). */
+  _Atomic uint32_t released;
   /* Attached threads sleep on their slot's bell instead of `done`, so new
    * pinned work wakes them too; the crossing rings it after setting done.
    * NULL for everyone else. */
