@@ -330,6 +330,20 @@ def targets(results):
     def check(claim, a, b, limit, note=""):
         at_most(claim, ratio_cell(results, a, b) + note, R(a, b), limit)
 
+    def check_paired(claim, paired, a, b, limit):
+        """A target measured in one process (paired: the per-round figures of
+        a program that alternates the two sides and prints their ratio), with
+        the ratio of a and b from separate processes beside it; that ratio
+        alone when the paired program did not run.  Separate processes of one
+        binary can run at different speeds here, which the plain ratio
+        carries."""
+        if paired:
+            at_most(claim + ", alternating in one process",
+                    "%s (in separate processes: %s)" % (spread(paired), ratio_cell(results, a, b)),
+                    statistics.median(paired), limit)
+        else:
+            check(claim, a, b, limit)
+
     check("yield, 2 fibers on 1 worker ÷ bare round-robin fcontext scheduler (2 jumps per yield)",
           ("fiberjob", "yield"), ("rr-fcontext", "yield"), 1.3)
     check("yield, 64 fibers on 1 worker ÷ bare round-robin fcontext scheduler",
@@ -372,31 +386,14 @@ def targets(results):
     p = median(results, "fiberjob", "parked")
     out.append(("resident memory per parked fiber, 64 KiB stacks", "%s KiB" % fmt(p), "≤ 6 KiB",
                 None if p is None else p <= 6.0))
-    for w in ("empty", "fib"):
-        # Both systems alternating in one process (fiberjob_bench
-        # <w>_tax_paired), for the same reason as the C++ rows below.
-        paired = values(results, "fiberjob-nofibers", w + "_fibers_over_nofibers")
-        claim = "no-fiber tax on %s: fibers on ÷ enable_yielding = 0" % w
-        if paired:
-            apart = ratio_cell(results, ("fiberjob", w), ("fiberjob-nofibers", w))
-            at_most(claim + ", alternating in one process",
-                    "%s (in separate processes: %s)" % (spread(paired), apart),
-                    statistics.median(paired), 1.10)
-        else:
-            check(claim, ("fiberjob", w), ("fiberjob-nofibers", w), 1.10)
-    for w in ("fib", "skynet"):
-        # The C and C++ programs alternating in one process (fiberjob_cpp_bench
-        # <w>_paired): separate processes of one binary can run at different
-        # speeds here, which the ratio of the plain figures carries.
-        paired = values(results, "fiberjob-cpp", w + "_cpp_over_c")
-        claim = "C++ layer on %s: fiberjob.hpp ÷ the same program on the C API" % w
-        if paired:
-            apart = ratio_cell(results, ("fiberjob-cpp", w), ("fiberjob", w))
-            at_most(claim + ", alternating in one process",
-                    "%s (in separate processes: %s)" % (spread(paired), apart),
-                    statistics.median(paired), 1.15)
-        else:
-            check(claim, ("fiberjob-cpp", w), ("fiberjob", w), 1.15)
+    for w in ("empty", "fib"):  # fiberjob_bench <w>_tax_paired
+        check_paired("no-fiber tax on %s: fibers on ÷ enable_yielding = 0" % w,
+                     values(results, "fiberjob-nofibers", w + "_fibers_over_nofibers"),
+                     ("fiberjob", w), ("fiberjob-nofibers", w), 1.10)
+    for w in ("fib", "skynet"):  # fiberjob_cpp_bench <w>_paired
+        check_paired("C++ layer on %s: fiberjob.hpp ÷ the same program on the C API" % w,
+                     values(results, "fiberjob-cpp", w + "_cpp_over_c"),
+                     ("fiberjob-cpp", w), ("fiberjob", w), 1.15)
     p99 = median(results, "fiberjob", "fairness_high_p99")
     out.append(("fairness: HIGH job start latency p99 (yield interval %g µs)" % SLICE_US,
                 "%s µs = %s intervals" % (fmt(p99), fmt(None if p99 is None else p99 / SLICE_US)),
