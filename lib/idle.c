@@ -168,8 +168,7 @@ void fj__idle(fj__worker *w) {
      * for nobody; either way this sleeper must be wakeable by spawns. */
     fj__store_relaxed(&sys->wake_pending, 0);
     /* Another worker's private share holds work: nobody would wake us if
-     * its owner's job never ends, so look again once we may take from it
-     * (fj__share_watch). */
+     * its owner's job never ends, so look again once it could be stale. */
     int64_t timeout = sys->ps_on && fj__nonempty_share(w) ? FJ__PS_TAKE_AFTER_NS : -1;
     fj__futex_wait(&sys->wake_seq, seq, timeout);
     fj__store_relaxed(&sys->wake_pending, 0); /* woken: on its way */

@@ -29,8 +29,8 @@ bool fj__take_injected(fj__worker *w, unsigned p, fj__item *out) {
   *out = w->take_buf[0];
   if (n > 1 && w->sys->ps_on && !w->is_slot && fj__ps_empty(&w->ps)) {
     /* The rest becomes this worker's private share: popped without a
-     * fence, and taken by an idle worker only once it has waited on it
-     * (fj__steal_from_share).  Its bit tells picks and yields it is there. */
+     * fence, and taken by others only if we stop claiming from it (see
+     * fj__steal_stale_share).  Its bit tells picks and yields it is there. */
     fj__ps_fill(&w->ps, &w->take_buf[1], n - 1, p);
     w->deque_maybe |= 1u << (p + FJ__PS_MAYBE_SHIFT);
     return true;
@@ -47,7 +47,7 @@ bool fj__take_injected(fj__worker *w, unsigned p, fj__item *out) {
 
 /* The later half of another worker's private share that has held work for
  * FJ__PS_TAKE_AFTER_NS while we were idle (fj__share_watch). */
-static bool fj__steal_from_share(fj__worker *w, fj__item *out, unsigned *prio) {
+static bool fj__steal_stale_share(fj__worker *w, fj__item *out, unsigned *prio) {
   fj__worker *v = fj__share_watch(w);
   if (!v)
     return false;
@@ -99,7 +99,7 @@ bool fj__steal(fj__worker *w, fj__item *out, unsigned *prio) {
       }
     }
   }
-  return sys->ps_on && fj__steal_from_share(w, out, prio);
+  return sys->ps_on && fj__steal_stale_share(w, out, prio);
 }
 
 fj__fiber *fj__take_yielded(fj__worker *w, unsigned max_prio) {

@@ -61,9 +61,8 @@ bool fj__pick_pinned_or_aged(fj__worker *w, fj__item *out, unsigned *prio);
  * stale bit only sends the loop through the pick. */
 static inline bool fj__ps_next_due(fj__worker *w, unsigned p) {
   unsigned above = (1u << p) - 1; /* priorities higher than p */
-  unsigned share = 1u << (p + FJ__PS_MAYBE_SHIFT);
-  /* Of our deques at p and above and the share at p, only the share. */
-  if ((w->deque_maybe & (above | 1u << p | share)) != share)
+  if ((w->deque_maybe & ((above | 1u << p) | 1u << (p + FJ__PS_MAYBE_SHIFT))) !=
+      1u << (p + FJ__PS_MAYBE_SHIFT))
     return false;
   if (w->has_handoff || (fj__load_relaxed(&w->pinned.size) | w->aging_on))
     return false;

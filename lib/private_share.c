@@ -57,7 +57,7 @@ bool fj__ps_pop_contended(fj__private_share *s, size_t j, fj__item *out) {
 size_t fj__ps_take(fj__private_share *s, fj__item *out, size_t max, unsigned *prio) {
   FJ__ASSERT(max >= 1);
   /* One thief at a time; a busy lock means someone else is at it. */
-  if (!fj__spin_trylock(&s->lock))
+  if (atomic_exchange_explicit(&s->lock.locked, true, memory_order_acquire))
     return 0;
   size_t limit = fj__load_relaxed(&s->limit);
   size_t next = fj__load_relaxed(&s->next);

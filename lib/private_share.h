@@ -8,9 +8,9 @@
  * The owner claims item j with a plain store (next = j + 1) and a plain
  * load of `cut`, no fence (fj__ps_pop).  A thief, an idle worker that has
  * seen the share hold work for a while (idle.c decides when), takes the
- * later half: under the lock it stores cut = c, calls membarrier(2), which
- * runs a full barrier on every running thread of the process, the owner's
- * included, and only then reads `next`.  So either the thief sees the owner's claim
+ * later half: under the lock it stores cut = c, calls membarrier(2), which runs a full
+ * barrier on every running thread of the process, the owner's included,
+ * and only then reads `next`.  So either the thief sees the owner's claim
  * of j, or the owner's read of cut after claiming j sees c: the classic
  * two-sided fence with the owner's half paid by the thief.  The thief takes
  * [max(c, next), limit) and lowers `limit`; an owner whose claim is at or
