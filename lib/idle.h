@@ -40,16 +40,7 @@ void fj__notify_all(fj_system *sys);
  * Threads: any. */
 void fj__pinned_wake_owner(fj__worker *owner);
 
-/* True when some queue anywhere holds work (racy hint), or another
- * worker's private share is due to be taken from (fj__share_watch). */
+/* True when some queue anywhere holds work (racy hint). */
 bool fj__work_visible(fj__worker *w);
-
-/* Another worker whose private share w, idle, has seen hold work for
- * FJ__PS_TAKE_AFTER_NS, or NULL: its owner's job runs long or blocks, or
- * the share is more than its owner will get through soon.  Watches one
- * share at a time (w's watch_* fields), so it reads the clock only while
- * some share holds work; a take starts the next watch afresh.
- * Threads: w's own. */
-fj__worker *fj__share_watch(fj__worker *w);
 
 #endif

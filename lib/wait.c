@@ -36,9 +36,8 @@
 __attribute__((always_inline)) static inline bool fj__nothing_new_upto(fj__worker *w,
                                                                       unsigned top) {
   unsigned upto = (2u << top) - 1; /* priorities 0 (HIGH) .. top */
-  /* Our own deques and private share, from deque_maybe alone: no line a
-   * thief writes. */
-  if (w->deque_maybe & (upto | upto << FJ__PS_MAYBE_SHIFT))
+  /* Our own deques, from deque_maybe alone: no line a thief writes. */
+  if (w->deque_maybe & upto)
     return false;
   /* A relaxed hint (a pusher's line, written only by pinned submissions),
    * and aging or a trace in one byte (relaxed: a hint, as FJ__TRACE's). */

@@ -29,15 +29,10 @@ int fj__worker_init(fj__worker *w, struct fj_system *sys, unsigned index) {
   w->take_buf = malloc(FJ__TAKE_MAX * sizeof *w->take_buf);
   if (!w->take_buf)
     return FJ_ENOMEM;
-  if (fj__ps_init(&w->ps) != FJ_OK) {
-    free(w->take_buf);
-    return FJ_ENOMEM;
-  }
   for (unsigned p = 0; p < FJ_PRIORITY_COUNT; p++) {
     if (fj__deque_init(&w->deque[p], FJ__DEQUE_INITIAL) != 0) {
       while (p--)
         fj__deque_fini(&w->deque[p]);
-      fj__ps_fini(&w->ps);
       free(w->take_buf);
       return FJ_ENOMEM;
     }
@@ -56,7 +51,6 @@ void fj__worker_fini(fj__worker *w) {
     fj__fiber_pool_fini(&w->pools[k]);
   for (unsigned p = 0; p < FJ_PRIORITY_COUNT; p++)
     fj__deque_fini(&w->deque[p]);
-  fj__ps_fini(&w->ps);
   free(w->take_buf);
 }
 
@@ -146,7 +140,6 @@ static void fj__loop(fj__worker *w, fj__fiber *self) {
     fj__item it;
     unsigned prio;
     if (fj__pick(w, &it, &prio, FJ__PICK_ANY, FJ_PRIORITY_LOW)) {
-    run_it:
       fj__flush_unless_same(w, &it);
       if (it.fn) {
         if (__builtin_expect(!fj__fits_stack(self, &it), 0)) {
@@ -157,10 +150,6 @@ static void fj__loop(fj__worker *w, fj__fiber *self) {
         fj__job_finished(w, it.counter);
         if (__builtin_expect(w->is_slot, 0))
           fj__back_to_slot_thread(w, self);
-        /* The next job of the private share, when it is what the pick
-         * would choose anyway, without the pick. */
-        if (fj__ps_next_due(w, prio) && fj__ps_pop(&w->ps, &it))
-          goto run_it;
         continue;
       }
       /* A ready fiber: this loop fiber holds no job, so it retires and the
