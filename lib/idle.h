@@ -11,6 +11,12 @@
  * `wake_pending` says a wake was issued and its worker has not run yet;
  * unfenced notifies (spawns, ready fibers), which may miss a wake-up by
  * design, skip theirs while it is set.
+ *
+ * Work a worker moves and then leaves behind its own next job (the rest of
+ * a take from a shared queue, a victim's deque after a steal) is notified
+ * fenced: that job may never return to the scheduler (a job that waits,
+ * outside the library, for another one), so only a fenced wake-up keeps a
+ * free worker from sleeping beside it (tests/c/test_progress.c).
  */
 #ifndef FJ_IDLE_H
 #define FJ_IDLE_H

@@ -32,7 +32,11 @@ bool fj__take_injected(fj__worker *w, unsigned p, fj__item *out) {
     int r = fj__worker_deque_push_fifo(w, p, &w->take_buf[1], n - 1);
     FJ__ASSERT(r == 0); /* reserved above: cannot fail */
     (void)r;
-    fj__notify(w->sys, 1, false);
+    /* Fenced: we run the first job now, and it may never come back to us
+     * (a job that waits outside the library for one of these): a missed
+     * wake-up here could leave them behind it while every other worker
+     * sleeps.  One fence per take, not per job. */
+    fj__notify(w->sys, 1, true);
   }
   return true;
 }
@@ -55,8 +59,10 @@ bool fj__steal(fj__worker *w, fj__item *out, unsigned *prio) {
           fj__stat_add(&w->stolen, 1);
           FJ__TRACE(w, fj__trace_steal(w, v->index));
           *prio = p;
+          /* More to take: wake another thief.  Fenced, as in
+           * fj__take_injected: the victim is busy, and so are we now. */
           if (fj__deque_size_hint(&v->deque[p]) > 0)
-            fj__notify(sys, 1, false); /* more to take: wake another thief */
+            fj__notify(sys, 1, true);
           return true;
         }
       }
