@@ -128,6 +128,15 @@ typedef struct fj_job {
  * work has not been served for A microseconds gets one job picked ahead of
  * higher-priority work, so a LOW job under an endless HIGH stream starts
  * within about 2*A plus one job's length.
+ *
+ * Jobs a worker takes from the shared submission queues stay in its private
+ * share, which it runs without publishing them for other workers to steal
+ * (cheaper per job); an idle worker takes the later half of another
+ * worker's share once it has seen it hold work for 50 microseconds.  So a
+ * free worker may wait that long for jobs a busy worker took, but never
+ * longer, even if that worker's job blocks or never returns.  (Not with
+ * aging on, nor where the kernel lacks membarrier(2): workers then put
+ * what they take on their deques, where others steal it at once.)
  */
 typedef enum fj_priority {
   FJ_PRIORITY_HIGH,
@@ -219,7 +228,8 @@ FJ_API unsigned fj_system_num_workers(const fj_system *sys);
  * since creation unless it says "now".  For tests, tuning and debugging. */
 typedef struct fj_stats {
   uint64_t jobs_run;          /* jobs that returned */
-  uint64_t jobs_stolen;       /* jobs and fibers taken from another worker's queue */
+  uint64_t jobs_stolen;       /* jobs and fibers taken from another worker's queue (a take
+                                 from another worker's stalled private share counts once) */
   uint64_t yields;            /* fj_ctx_yield calls that switched to other work */
   uint64_t waits_suspended;   /* waits that parked a fiber */
   uint64_t fibers_created;    /* fiber stacks mapped */

@@ -41,7 +41,10 @@ static void fj__print_workers(FILE *out, fj_system *sys, const fj__snapshot *s) 
     fputs("; queued", out);
     for (unsigned p = 0; p < FJ_PRIORITY_COUNT; p++) {
       int64_t q = fj__deque_size_hint(&w->deque[p]);
-      fprintf(out, " %s %lld", fj__prio_name[p], (long long)(q > 0 ? q : 0));
+      q = q > 0 ? q : 0;
+      if (fj__load_relaxed(&w->ps.prio) == p) /* racy, as the rest: a dump describes */
+        q += (int64_t)fj__ps_size_hint(&w->ps);
+      fprintf(out, " %s %lld", fj__prio_name[p], (long long)q);
     }
     size_t yielded = 0;
     for (size_t k = 0; k < s->n; k++)

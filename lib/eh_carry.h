@@ -63,7 +63,7 @@ static inline fj__eh_state fj__eh_take(fj__eh_state *g) {
  * that resumed the fiber (g: its globals).  That thread holds none: the
  * fiber that switched to us took its own along. */
 static inline void fj__eh_put(fj__eh_state *g, fj__eh_state s) {
-  if (__builtin_expect(s.caught != NULL || s.uncaught != 0, 0)) {
+  if (fj__eh_held(&s)) {
     FJ__ASSERT(!fj__eh_held(g));
     *g = s;
   }

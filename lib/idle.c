@@ -77,7 +77,7 @@ void fj__pinned_wake_owner(fj__worker *owner) {
 /* Racy check of the worker's own queues; the pinned queue with seq_cst
  * (the Dekker pair with fj__pinned_wake_owner). */
 static bool fj__has_local_work(fj__worker *w) {
-  if (fj__pinned_nonempty(&w->pinned))
+  if (fj__pinned_nonempty(&w->pinned) || !fj__ps_empty(&w->ps))
     return true;
   for (unsigned p = 0; p < FJ_PRIORITY_COUNT; p++)
     if (!fj__fifo_empty(&w->yieldq[p]) || fj__deque_size_hint(&w->deque[p]) > 0)
@@ -85,9 +85,42 @@ static bool fj__has_local_work(fj__worker *w) {
   return w->has_handoff;
 }
 
+/* Another worker's share that holds work, or NULL (racy: a hint). */
+static fj__worker *fj__nonempty_share(fj__worker *w) {
+  fj_system *sys = w->sys;
+  for (unsigned i = 0; i < sys->num_workers; i++) {
+    fj__worker *v = &sys->workers[i];
+    if (v != w && !fj__ps_empty(&v->ps))
+      return v;
+  }
+  return NULL;
+}
+
+fj__worker *fj__share_watch(fj__worker *w) {
+  if (!w->sys->ps_on)
+    return NULL;
+  fj__worker *v = fj__nonempty_share(w);
+  if (!v) {
+    w->watch_victim = NULL;
+    return NULL;
+  }
+  uint64_t now = fj__now_ns();
+  if (w->watch_victim != v) {
+    w->watch_victim = v;
+    w->watch_ns = now;
+    return NULL;
+  }
+  return now - w->watch_ns >= FJ__PS_TAKE_AFTER_NS ? v : NULL;
+}
+
+void fj__idle_found_work(fj__worker *w) {
+  if (w->sys->ps_on && fj__nonempty_share(w))
+    fj__notify(w->sys, 1, true);
+}
+
 bool fj__work_visible(fj__worker *w) {
   fj_system *sys = w->sys;
-  if (fj__has_local_work(w))
+  if (fj__has_local_work(w) || fj__share_watch(w))
     return true;
   for (unsigned p = 0; p < FJ_PRIORITY_COUNT; p++) {
     if (fj__inject_size_hint(&sys->inject[p]) > 0) {
@@ -139,7 +172,11 @@ void fj__idle(fj__worker *w) {
     /* relaxed (a hint): a wake issued before now has been served or was
      * for nobody; either way this sleeper must be wakeable by spawns. */
     fj__store_relaxed(&sys->wake_pending, 0);
-    fj__futex_wait(&sys->wake_seq, seq, -1);
+    /* Another worker's private share holds work: nobody would wake us if
+     * its owner's job never ends, so look again once we may take from it
+     * (fj__share_watch). */
+    int64_t timeout = sys->ps_on && fj__nonempty_share(w) ? FJ__PS_TAKE_AFTER_NS : -1;
+    fj__futex_wait(&sys->wake_seq, seq, timeout);
     fj__store_relaxed(&sys->wake_pending, 0); /* woken: on its way */
   }
   fj__fetch_sub_seq_cst(&sys->sleepers, 1);

@@ -17,6 +17,24 @@
  * fenced: that job may never return to the scheduler (a job that waits,
  * outside the library, for another one), so only a fenced wake-up keeps a
  * free worker from sleeping beside it (tests/c/test_progress.c).
+ *
+ * A private share (private_share.h) is not taken at once: an idle worker
+ * watches it and takes from it only once it has seen it hold work for
+ * FJ__PS_TAKE_AFTER_NS.  So every share that holds work while its owner is
+ * busy needs a watcher, a free worker that is awake or sleeping with that
+ * timeout.  Four rules keep one:
+ *  - a worker that goes to sleep while some share holds work sleeps with
+ *    the timeout (its re-check after the fence sees the share);
+ *  - filling a share notifies fenced (fj__take_injected), which wakes a
+ *    worker that went to sleep before the share existed, or leaves it to a
+ *    spinner, which will watch;
+ *  - a take that leaves work behind, in the victim's share or the taker's
+ *    deque, notifies fenced, one wake per place (fj__steal_from_share);
+ *  - a worker that leaves fj__idle for other work wakes a sleeper to watch
+ *    in its place while any share holds work (fj__idle_found_work).
+ * A rendezvous with one job per worker (test_progress) fails without them:
+ * without the last three in 3 of 3 runs; with only the fill's notify in 2
+ * of 2, with only the take's in 1 of 2, with only the hand-over in 0 of 2.
  */
 #ifndef FJ_IDLE_H
 #define FJ_IDLE_H
@@ -46,7 +64,22 @@ void fj__notify_all(fj_system *sys);
  * Threads: any. */
 void fj__pinned_wake_owner(fj__worker *owner);
 
-/* True when some queue anywhere holds work (racy hint). */
+/* True when some queue anywhere holds work (racy hint), or another
+ * worker's private share is due to be taken from (fj__share_watch). */
 bool fj__work_visible(fj__worker *w);
+
+/* Another worker whose private share w, idle, has seen hold work for
+ * FJ__PS_TAKE_AFTER_NS, or NULL: its owner's job runs long or blocks, or
+ * the share is more than its owner will get through soon.  Watches one
+ * share at a time (w's watch_* fields), so it reads the clock only while
+ * some share holds work; a take starts the next watch afresh.
+ * Threads: w's own. */
+fj__worker *fj__share_watch(fj__worker *w);
+
+/* Called by a worker that leaves fj__idle and is about to run work it
+ * found: if another worker's share holds work, this worker may have been
+ * the free worker watching it, so it wakes a sleeper (fenced) to take its
+ * place.  Threads: w's own. */
+void fj__idle_found_work(fj__worker *w);
 
 #endif

@@ -65,6 +65,12 @@ __attribute__((noreturn, format(printf, 1, 2), cold)) void fj__fatal(const char 
 #define FJ__OVERFLOW_RING_CAPACITY (256u * 1024u)
 /* Initial slots of the locked part of each shared queue; grows on demand. */
 #define FJ__INJECT_INITIAL 1024
+/* An idle worker takes the later half of another worker's private share
+ * once it has seen that share hold work this long: a share of short jobs
+ * is gone by then (no take, no membarrier, no interrupt for its owner),
+ * and a free worker never waits longer on a busy one's share, whether its
+ * owner's job runs long, blocks, or the share is simply large. */
+#define FJ__PS_TAKE_AFTER_NS (50 * 1000)
 /* Freed counters a worker keeps for reuse. */
 #define FJ__COUNTER_CACHE_MAX 256
 /* Idle fibers a worker may be configured to cache (fj_config limit). */

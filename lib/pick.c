@@ -27,17 +27,63 @@ bool fj__take_injected(fj__worker *w, unsigned p, fj__item *out) {
   if (n == 0)
     return false;
   *out = w->take_buf[0];
-  if (n > 1) {
+  if (n == 1)
+    return true;
+  if (w->sys->ps_on && !w->is_slot && fj__ps_empty(&w->ps)) {
+    /* The rest becomes this worker's private share: popped without a
+     * fence, and taken by an idle worker only once it has waited on it
+     * (fj__steal_from_share).  Its bit tells picks and yields it is there. */
+    fj__ps_fill(&w->ps, &w->take_buf[1], n - 1, p);
+    /* Only p's share bit: a bit left set from an earlier fill at another
+     * priority would have that priority's pick pop these jobs and run them
+     * at its priority (found by the fuzzer). */
+    w->deque_maybe = (w->deque_maybe & ~FJ__PS_MAYBE_ALL) | 1u << (p + FJ__PS_MAYBE_SHIFT);
+  } else {
     /* The rest in one push, popped in FIFO order. */
     int r = fj__worker_deque_push_fifo(w, p, &w->take_buf[1], n - 1);
     FJ__ASSERT(r == 0); /* reserved above: cannot fail */
     (void)r;
-    /* Fenced: we run the first job now, and it may never come back to us
-     * (a job that waits outside the library for one of these): a missed
-     * wake-up here could leave them behind it while every other worker
-     * sleeps.  One fence per take, not per job. */
-    fj__notify(w->sys, 1, true);
   }
+  /* Fenced: we run the first job now, and it may never come back to us
+   * (a job that waits outside the library for one of these): a missed
+   * wake-up here could leave them behind it while every other worker
+   * sleeps.  The worker woken steals from the deque, or watches the share
+   * (idle.h).  One fence per take, not per job. */
+  fj__notify(w->sys, 1, true);
+  return true;
+}
+
+/* The later half of another worker's private share that has held work for
+ * FJ__PS_TAKE_AFTER_NS while we were idle (fj__share_watch). */
+static bool fj__steal_from_share(fj__worker *w, fj__item *out, unsigned *prio) {
+  fj__worker *v = fj__share_watch(w);
+  if (!v)
+    return false;
+  /* Room for the whole take first: items in hand must not be dropped. */
+  size_t max = FJ__TAKE_MAX;
+  for (unsigned p = 0; p < FJ_PRIORITY_COUNT; p++)
+    if (fj__deque_reserve(&w->deque[p], FJ__TAKE_MAX) != 0)
+      max = 1;
+  unsigned p;
+  size_t n = fj__ps_take(&v->ps, w->take_buf, max, &p);
+  w->watch_victim = NULL; /* the next take waits its own while */
+  if (n == 0)
+    return false;
+  *out = w->take_buf[0];
+  *prio = p;
+  fj__stat_add(&w->stolen, 1); /* one take, one trace event, like a steal */
+  FJ__TRACE(w, fj__trace_steal(w, v->index));
+  if (n > 1) {
+    int r = fj__worker_deque_push_fifo(w, p, &w->take_buf[1], n - 1);
+    FJ__ASSERT(r == 0); /* reserved above */
+    (void)r;
+  }
+  /* Work left behind, in our deque and in the victim's share, each needs
+   * a free worker to come for it while we and the victim are busy:
+   * fenced, as in fj__take_injected. */
+  unsigned left = (n > 1) + !fj__ps_empty(&v->ps);
+  if (left)
+    fj__notify(w->sys, left, true);
   return true;
 }
 
@@ -68,7 +114,7 @@ bool fj__steal(fj__worker *w, fj__item *out, unsigned *prio) {
       }
     }
   }
-  return false;
+  return sys->ps_on && fj__steal_from_share(w, out, prio);
 }
 
 fj__fiber *fj__take_yielded(fj__worker *w, unsigned max_prio) {

@@ -52,6 +52,29 @@ void fj__unpick(fj__worker *w, const fj__item *it, unsigned prio);
  * far end, the shared queue, its yielded fibers, other workers' deques). */
 bool fj__pick_pinned_or_aged(fj__worker *w, fj__item *out, unsigned *prio);
 
+/* Whether fj__pick would take the private share's next job now, after a
+ * job of priority p ran: the share holds work of priority p, and nothing
+ * the pick looks at first holds any — no handoff, pinned work or aging, no
+ * yielded fiber at p or above (the pick after new work prefers them), and
+ * nothing in our deques or the shared queues of a higher priority, nor in
+ * our deque at p (a spawn or a woken fiber of the job that just ran).  A
+ * stale bit only sends the loop through the pick. */
+static inline bool fj__ps_next_due(fj__worker *w, unsigned p) {
+  unsigned above = (1u << p) - 1; /* priorities higher than p */
+  unsigned share = 1u << (p + FJ__PS_MAYBE_SHIFT);
+  /* Of our deques at p and above and the share at p, only the share. */
+  if ((w->deque_maybe & (above | 1u << p | share)) != share)
+    return false;
+  if (w->has_handoff || (fj__load_relaxed(&w->pinned.size) | w->aging_on))
+    return false;
+  if (fj__load_relaxed(&w->sys->inject_maybe) & above)
+    return false;
+  for (unsigned q = 0; q <= p; q++)
+    if (!fj__fifo_empty(&w->yieldq[q]))
+      return false;
+  return true;
+}
+
 /* Inlined into its callers: it is the hot path of every loop turn. */
 __attribute__((always_inline)) static inline bool
 fj__pick(fj__worker *w, fj__item *out, unsigned *prio, int mode, unsigned max_prio) {
@@ -76,6 +99,13 @@ fj__pick(fj__worker *w, fj__item *out, unsigned *prio, int mode, unsigned max_pr
       popped = fj__deque_pop(&w->deque[p], out);
       if (!popped)
         w->deque_maybe &= ~(1u << p); /* empty until we push again */
+    }
+    /* Then the private share: taken from the shared queue earlier than
+     * anything still there, so it comes before it. */
+    if (!popped && w->deque_maybe >> (p + FJ__PS_MAYBE_SHIFT) & 1u) {
+      popped = fj__ps_pop(&w->ps, out);
+      if (!popped)
+        w->deque_maybe &= ~(1u << (p + FJ__PS_MAYBE_SHIFT)); /* until we fill again */
     }
     /* The shared queue: its inject_maybe bit first (one word for every
      * priority, inject_queue.h), then its indices (five loads on three

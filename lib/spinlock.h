@@ -29,6 +29,11 @@ static inline void fj__spin_lock(fj__spinlock *l) {
   }
 }
 
+/* One attempt: true when the lock is now ours (acquire, as fj__spin_lock). */
+static inline bool fj__spin_trylock(fj__spinlock *l) {
+  return !atomic_exchange_explicit(&l->locked, true, memory_order_acquire);
+}
+
 static inline void fj__spin_unlock(fj__spinlock *l) {
   /* release: pairs with the acquire exchange in fj__spin_lock. */
   fj__store_release(&l->locked, false);

@@ -55,6 +55,7 @@ int fj__system_create(const fj_config *cfg, fj_system **out) {
   sys->num_indices = cfg->num_workers + cfg->attach_slots;
   FJ__ASSERT(sys->num_workers >= 1);
   fj__aging_init(&sys->aging, cfg->aging_us);
+  sys->ps_on = cfg->aging_us == 0 && fj__ps_supported();
   fj__fiber_budget_init(&sys->budget, cfg->max_fibers);
   atomic_init(&sys->inject_maybe, 0);
   atomic_init(&sys->wake_seq, 0);

@@ -36,8 +36,11 @@
 __attribute__((always_inline)) static inline bool fj__nothing_new_upto(fj__worker *w,
                                                                       unsigned top) {
   unsigned upto = (2u << top) - 1; /* priorities 0 (HIGH) .. top */
-  /* Our own deques, from deque_maybe alone: no line a thief writes. */
-  if (w->deque_maybe & upto)
+  /* Our own deques and private share, from deque_maybe alone: no line a
+   * thief writes.  The multiply puts upto's bits at both places; written
+   * as a shift and an or, yield64 measured 1.13x (layout, not the two
+   * instructions: this form measured 0.90-0.93x against no share bits). */
+  if (w->deque_maybe & (upto * (1u + (1u << FJ__PS_MAYBE_SHIFT))))
     return false;
   /* A relaxed hint (a pusher's line, written only by pinned submissions),
    * and aging or a trace in one byte (relaxed: a hint, as FJ__TRACE's). */

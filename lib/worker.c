@@ -29,10 +29,15 @@ int fj__worker_init(fj__worker *w, struct fj_system *sys, unsigned index) {
   w->take_buf = malloc(FJ__TAKE_MAX * sizeof *w->take_buf);
   if (!w->take_buf)
     return FJ_ENOMEM;
+  if (fj__ps_init(&w->ps) != FJ_OK) {
+    free(w->take_buf);
+    return FJ_ENOMEM;
+  }
   for (unsigned p = 0; p < FJ_PRIORITY_COUNT; p++) {
     if (fj__deque_init(&w->deque[p], FJ__DEQUE_INITIAL) != 0) {
       while (p--)
         fj__deque_fini(&w->deque[p]);
+      fj__ps_fini(&w->ps);
       free(w->take_buf);
       return FJ_ENOMEM;
     }
@@ -51,6 +56,7 @@ void fj__worker_fini(fj__worker *w) {
     fj__fiber_pool_fini(&w->pools[k]);
   for (unsigned p = 0; p < FJ_PRIORITY_COUNT; p++)
     fj__deque_fini(&w->deque[p]);
+  fj__ps_fini(&w->ps);
   free(w->take_buf);
 }
 
@@ -136,10 +142,16 @@ __attribute__((noinline)) static void fj__back_to_slot_thread(fj__worker *w, fj_
  * (enable_yielding = 0, or no fiber could be had at start-up).  Returns
  * only on the thread's own stack. */
 static void fj__loop(fj__worker *w, fj__fiber *self) {
+  bool was_idle = false; /* the last turn went through fj__idle */
   for (;;) {
     fj__item it;
     unsigned prio;
     if (fj__pick(w, &it, &prio, FJ__PICK_ANY, FJ_PRIORITY_LOW)) {
+      if (__builtin_expect(was_idle, 0)) {
+        was_idle = false;
+        fj__idle_found_work(w); /* we may have been a share's watcher */
+      }
+    run_it:
       fj__flush_unless_same(w, &it);
       if (it.fn) {
         if (__builtin_expect(!fj__fits_stack(self, &it), 0)) {
@@ -150,6 +162,10 @@ static void fj__loop(fj__worker *w, fj__fiber *self) {
         fj__job_finished(w, it.counter);
         if (__builtin_expect(w->is_slot, 0))
           fj__back_to_slot_thread(w, self);
+        /* The next job of the private share, when it is what the pick
+         * would choose anyway, without the pick. */
+        if (fj__ps_next_due(w, prio) && fj__ps_pop(&w->ps, &it))
+          goto run_it;
         continue;
       }
       /* A ready fiber: this loop fiber holds no job, so it retires and the
@@ -172,6 +188,7 @@ static void fj__loop(fj__worker *w, fj__fiber *self) {
       break;
     fj__store_relaxed(&w->activity, FJ__WORKER_IDLE); /* relaxed: for dumps only */
     fj__idle(w);
+    was_idle = true;
     fj__store_relaxed(&w->activity, FJ__WORKER_BUSY);
   }
   if (self)

@@ -52,6 +52,13 @@ void fj__futex_wake(_Atomic uint32_t *addr, int n);
 /* Sleeps the calling thread for about ns nanoseconds. */
 void fj__sleep_ns(int64_t ns);
 
+/* membarrier(2), private expedited: fj__membarrier_register once per
+ * process (0, or -1 when the kernel or an emulator lacks it), then
+ * fj__membarrier runs a full memory barrier on every running thread of
+ * the process before it returns (a failure after registering is fatal). */
+int fj__membarrier_register(void);
+void fj__membarrier(void);
+
 /* ---- threads ----------------------------------------------------------- */
 
 typedef struct fj__thread {

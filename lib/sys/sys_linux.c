@@ -9,6 +9,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <linux/futex.h>
+#include <linux/membarrier.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
@@ -68,6 +69,24 @@ int fj__futex_wait(_Atomic uint32_t *addr, uint32_t expected, int64_t timeout_ns
 
 void fj__futex_wake(_Atomic uint32_t *addr, int n) {
   syscall(SYS_futex, (uint32_t *)addr, FUTEX_WAKE_PRIVATE, n, NULL, NULL, 0);
+}
+
+/* ---- membarrier ---------------------------------------------------------- */
+
+int fj__membarrier_register(void) {
+  static _Atomic int state; /* 0 unknown, 1 registered, -1 unavailable */
+  int st = atomic_load_explicit(&state, memory_order_acquire);
+  if (st == 0) {
+    long r = syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0);
+    st = r == 0 ? 1 : -1;
+    atomic_store_explicit(&state, st, memory_order_release);
+  }
+  return st == 1 ? 0 : -1;
+}
+
+void fj__membarrier(void) {
+  if (syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0) != 0)
+    fj__fatal("membarrier failed after registering: %s", strerror(errno));
 }
 
 void fj__sleep_ns(int64_t ns) {
