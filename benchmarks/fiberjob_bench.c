@@ -356,7 +356,7 @@ static void bench_parked(void) {
 
 /* ---- 6. fairness ------------------------------------------------------ */
 
-enum { FAIR_SLICE_NS = 50000, FAIR_SAMPLES = 400, FAIR_LONG_JOBS = 4 };
+enum { FAIR_SLICE_NS = 50000, FAIR_SAMPLES = 400, FAIR_LONG_JOBS = 4, FAIR_TRIALS = 3 };
 static atomic_int fair_stop;
 static atomic_uint_fast64_t probe_start;
 
@@ -379,7 +379,8 @@ static int cmp_u64(const void *a, const void *b) {
   return x < y ? -1 : x > y;
 }
 
-static void bench_fairness_at(fj_priority prio, const char *name) {
+/* One trial: FAIR_SAMPLES probes at prio; their p50 and p99 in *p50, *p99. */
+static void fairness_trial(fj_priority prio, uint64_t *p50, uint64_t *p99) {
   fj_system *sys = make_system(1, 1);
   fj_counter *longs = bench_counter(sys), *probe = bench_counter(sys);
   atomic_store(&fair_stop, 0);
@@ -397,14 +398,29 @@ static void bench_fairness_at(fj_priority prio, const char *name) {
   atomic_store(&fair_stop, 1);
   fj_wait(sys, longs);
   qsort(lat, FAIR_SAMPLES, sizeof lat[0], cmp_u64);
-  char key[64];
-  snprintf(key, sizeof key, "%s_p50", name);
-  bench_report(sys_name, key, (double)lat[FAIR_SAMPLES / 2] / 1000.0, "us");
-  snprintf(key, sizeof key, "%s_p99", name);
-  bench_report(sys_name, key, (double)lat[FAIR_SAMPLES * 99 / 100] / 1000.0, "us");
+  *p50 = lat[FAIR_SAMPLES / 2];
+  *p99 = lat[FAIR_SAMPLES * 99 / 100];
   fj_counter_destroy(probe);
   fj_counter_destroy(longs);
   fj_system_destroy(sys);
+}
+
+/* The median over FAIR_TRIALS trials of each percentile, as backlog and
+ * starve take the median of their trials: a p99 of 400 probes is four late
+ * probes, and one burst of the host taking the worker's CPU makes them (the
+ * same tails, 141-161 us, in 14 rounds of the tree before and after private
+ * shares); it now has to hit two trials of three. */
+static void bench_fairness_at(fj_priority prio, const char *name) {
+  uint64_t p50[FAIR_TRIALS], p99[FAIR_TRIALS];
+  for (int t = 0; t < FAIR_TRIALS; t++)
+    fairness_trial(prio, &p50[t], &p99[t]);
+  qsort(p50, FAIR_TRIALS, sizeof p50[0], cmp_u64);
+  qsort(p99, FAIR_TRIALS, sizeof p99[0], cmp_u64);
+  char key[64];
+  snprintf(key, sizeof key, "%s_p50", name);
+  bench_report(sys_name, key, (double)p50[FAIR_TRIALS / 2] / 1000.0, "us");
+  snprintf(key, sizeof key, "%s_p99", name);
+  bench_report(sys_name, key, (double)p99[FAIR_TRIALS / 2] / 1000.0, "us");
 }
 
 /* ---- 7. yield-frequency sweep ------------------------------------------ */

@@ -629,7 +629,7 @@ def section_priority(results):
                          p.upper(), "µs", cell(results, "fiberjob", "fairness_%s_%s" % (p, q))])
     return ["## Priorities: start latency", "",
             "From a probe job's submission until it starts.  Each process takes the median of 3 "
-            "trials (backlog, starvation) or the percentile of 400 probes (fairness).  A LOW "
+            "trials (backlog, starvation) or the median over 3 trials of the percentile of 400 probes (fairness).  A LOW "
             "figure near 100,000 µs under the HIGH stream means it only ran once the stream "
             "stopped (starved).  aging_us only has an effect once the library implements it.  "
             "Plot: `priority.png`.", ""] + table(["situation", "probe", "unit",
