@@ -9,6 +9,7 @@
  */
 #include <sched.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <time.h>
 
@@ -21,6 +22,18 @@ static uint64_t now_ns(void) {
 }
 
 static const uint64_t deadline_ns = 10ull * 1000000000u;
+
+/* Spins (yielding the core) until *v >= want: true, or false once the
+ * deadline has passed (what would have been a hang). */
+static bool reaches(atomic_int *v, int want) {
+  uint64_t deadline = now_ns() + deadline_ns;
+  while (atomic_load(v) < want) {
+    if (now_ns() > deadline)
+      return false;
+    sched_yield();
+  }
+  return true;
+}
 
 /* ---- a job that waits for one queued right behind it ---- */
 
@@ -38,14 +51,8 @@ static void hold(fj_ctx *ctx, void *arg) {
 static void job_a(fj_ctx *ctx, void *arg) {
   (void)ctx;
   (void)arg;
-  uint64_t deadline = now_ns() + deadline_ns;
-  while (!atomic_load(&b_started)) {
-    if (now_ns() > deadline) {
-      atomic_store(&a_gave_up, 1);
-      return;
-    }
-    sched_yield();
-  }
+  if (!reaches(&b_started, 1))
+    atomic_store(&a_gave_up, 1);
 }
 
 static void job_b(fj_ctx *ctx, void *arg) {
@@ -67,11 +74,7 @@ static void waits_for_the_job_behind(int yielding) {
     atomic_store(&b_started, 0);
     for (int i = 0; i < 2; i++)
       CHECK_OK(fj_run(sys, hold, NULL, FJ_PRIORITY_NORMAL, held));
-    uint64_t deadline = now_ns() + deadline_ns;
-    while (atomic_load(&holders_in) < 2) {
-      CHECK(now_ns() < deadline);
-      sched_yield();
-    }
+    CHECK(reaches(&holders_in, 2));
     CHECK_OK(fj_run(sys, job_a, NULL, FJ_PRIORITY_NORMAL, c));
     CHECK_OK(fj_run(sys, job_b, NULL, FJ_PRIORITY_NORMAL, c));
     atomic_store(&release_holders, 1);
@@ -94,14 +97,8 @@ static void meet(fj_ctx *ctx, void *arg) {
   (void)ctx;
   (void)arg;
   atomic_fetch_add(&arrived, 1);
-  uint64_t deadline = now_ns() + deadline_ns;
-  while (atomic_load(&arrived) < rendezvous_size) {
-    if (now_ns() > deadline) {
-      atomic_store(&rendezvous_failed, 1);
-      return;
-    }
-    sched_yield();
-  }
+  if (!reaches(&arrived, rendezvous_size))
+    atomic_store(&rendezvous_failed, 1);
 }
 
 static void nothing(fj_ctx *ctx, void *arg) {
