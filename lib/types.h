@@ -54,13 +54,13 @@ typedef struct fj__worker {
    * FJ__PS_MAYBE_SHIFT clear => the private share holds nothing of
    * priority p (fj__take_injected sets it when it fills the share, and
    * clears the other priorities' share bits: at most one is set, that of
-   * the share's priority; a thief of the share leaves it stale, as below).  Only the owner pushes,
-   * through fj__worker_deque_push, which sets the bit first; the owner
-   * clears it only when its own pop finds the deque empty, and an empty
-   * deque stays empty until the owner pushes again (thieves only take).  A
-   * set bit may be stale (thieves emptied the deque): that costs one yield
-   * its fast path, nothing else.  Lets a yield skip reading the deques'
-   * top and bottom, lines thieves write. */
+   * the share's priority; a thief of the share leaves it stale, as
+   * below).  Only the owner pushes, through fj__worker_deque_push, which
+   * sets the bit first; the owner clears it only when its own pop finds the
+   * deque empty, and an empty deque stays empty until the owner pushes
+   * again (thieves only take).  A set bit may be stale (thieves emptied the
+   * deque): that costs one yield its fast path, nothing else.  Lets a yield
+   * skip reading the deques' top and bottom, lines thieves write. */
   unsigned deque_maybe;
 #define FJ__PS_MAYBE_SHIFT 8
 #define FJ__PS_MAYBE_ALL (((1u << FJ_PRIORITY_COUNT) - 1) << FJ__PS_MAYBE_SHIFT)
