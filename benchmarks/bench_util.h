@@ -152,6 +152,18 @@ enum {
 #define BENCH_FIB_RESULT 832040LL
 #define BENCH_SKYNET_SUM 499999500000LL
 
+static inline int bench_cmp_double(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
+}
+
+/* The median of v[0..n), sorting v in place: v[n / 2] once sorted (the
+ * upper of the two middle values when n is even). */
+static inline double bench_median(double *v, int n) {
+  qsort(v, (size_t)n, sizeof v[0], bench_cmp_double);
+  return v[n / 2];
+}
+
 /* Keeps the fastest of the timed passes (pass 0 is the warm-up). */
 static inline void bench_keep_fastest(uint64_t *best, int pass, uint64_t elapsed) {
   if (pass > 0 && elapsed < *best)

@@ -257,11 +257,6 @@ static void bench_skynet(int yielding) {
 
 /* ---- 4b. the no-fiber tax, paired --------------------------------------- */
 
-static int compare_doubles(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return (x > y) - (x < y);
-}
-
 /* One pass of the tax workload: empty jobs in batches, or fib. */
 static uint64_t tax_pass(fj_system *sys, fj_counter *c, int fib) {
   return fib ? fib_pass(sys, c, 0) : empty_pass(sys, c, 1);
@@ -301,9 +296,8 @@ static void bench_tax_paired(int fib) {
     }
     ratios[k] = (double)best_on / (double)best_off;
   }
-  qsort(ratios, BENCH_PAIRS, sizeof ratios[0], compare_doubles);
   bench_report("fiberjob-nofibers", fib ? "fib_fibers_over_nofibers" : "empty_fibers_over_nofibers",
-               ratios[BENCH_PAIRS / 2], "ratio");
+               bench_median(ratios, BENCH_PAIRS), "ratio");
   fj_counter_destroy(c_on);
   fj_counter_destroy(c_off);
   fj_system_destroy(on);
@@ -411,16 +405,18 @@ static void fairness_trial(fj_priority prio, uint64_t *p50, uint64_t *p99) {
  * same tails, 141-161 us, in 14 rounds of the tree before and after private
  * shares); it now has to hit two trials of three. */
 static void bench_fairness_at(fj_priority prio, const char *name) {
-  uint64_t p50[FAIR_TRIALS], p99[FAIR_TRIALS];
-  for (int t = 0; t < FAIR_TRIALS; t++)
-    fairness_trial(prio, &p50[t], &p99[t]);
-  qsort(p50, FAIR_TRIALS, sizeof p50[0], cmp_u64);
-  qsort(p99, FAIR_TRIALS, sizeof p99[0], cmp_u64);
+  double p50[FAIR_TRIALS], p99[FAIR_TRIALS];
+  for (int t = 0; t < FAIR_TRIALS; t++) {
+    uint64_t a, b;
+    fairness_trial(prio, &a, &b);
+    p50[t] = (double)a / 1000.0;
+    p99[t] = (double)b / 1000.0;
+  }
   char key[64];
   snprintf(key, sizeof key, "%s_p50", name);
-  bench_report(sys_name, key, (double)p50[FAIR_TRIALS / 2] / 1000.0, "us");
+  bench_report(sys_name, key, bench_median(p50, FAIR_TRIALS), "us");
   snprintf(key, sizeof key, "%s_p99", name);
-  bench_report(sys_name, key, (double)p99[FAIR_TRIALS / 2] / 1000.0, "us");
+  bench_report(sys_name, key, bench_median(p99, FAIR_TRIALS), "us");
 }
 
 /* ---- 7. yield-frequency sweep ------------------------------------------ */
@@ -550,12 +546,9 @@ static void bench_backlog(void) {
       }
     }
     for (int p = 0; p < FJ_PRIORITY_COUNT; p++) {
-      double *v = lat[p]; /* median of 3 */
-      double m = v[0] > v[1] ? (v[1] > v[2] ? v[1] : (v[0] > v[2] ? v[2] : v[0]))
-                             : (v[0] > v[2] ? v[0] : (v[1] > v[2] ? v[2] : v[1]));
       char key[64];
       snprintf(key, sizeof key, "backlog_%s_%s", from_job ? "job" : "thread", names[p]);
-      bench_report(sys_name, key, m, "us");
+      bench_report(sys_name, key, bench_median(lat[p], BACKLOG_TRIALS), "us");
     }
   }
   fj_counter_destroy(backlog_counter);
@@ -602,11 +595,9 @@ static void bench_starve_at(uint32_t aging_us) {
     fj_wait(sys, stream_counter);
     lat[i] = (double)(atomic_load(&probes[0].started) - atomic_load(&probes[0].submitted)) / 1000.0;
   }
-  double m = lat[0] > lat[1] ? (lat[1] > lat[2] ? lat[1] : (lat[0] > lat[2] ? lat[2] : lat[0]))
-                             : (lat[0] > lat[2] ? lat[0] : (lat[1] > lat[2] ? lat[2] : lat[1]));
   char key[64];
   snprintf(key, sizeof key, "starve_low_aging%u", (unsigned)aging_us);
-  bench_report(sys_name, key, m, "us");
+  bench_report(sys_name, key, bench_median(lat, STARVE_PROBES), "us");
   fj_counter_destroy(probe);
   fj_counter_destroy(stream_counter);
   fj_system_destroy(sys);

@@ -123,11 +123,6 @@ static void low_probe(fj_ctx *ctx, void *arg) {
   atomic_store(&stream_on, 0);
 }
 
-static int cmp_double(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return x < y ? -1 : x > y;
-}
-
 static void aging(uint32_t aging_us, const char *workload) {
   fj_config cfg = config_with_workers(1);
   cfg.aging_us = aging_us;
@@ -146,8 +141,7 @@ static void aging(uint32_t aging_us, const char *workload) {
     check(fj_wait(sys, c), "wait");
     lat[i] = (double)(atomic_load(&low_start_ns) - t0) / 1000.0;
   }
-  qsort(lat, PROBES, sizeof lat[0], cmp_double);
-  bench_report("fiberjob", workload, lat[PROBES / 2], "us");
+  bench_report("fiberjob", workload, bench_median(lat, PROBES), "us");
   fj_counter_destroy(c);
   fj_system_destroy(sys);
 }
