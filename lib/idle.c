@@ -118,12 +118,18 @@ void fj__idle_found_work(fj__worker *w) {
     fj__notify(w->sys, 1, true);
 }
 
-bool fj__work_visible(fj__worker *w) {
+/* fj__work_visible, and the spinning look (`polling`): that one looks at
+ * the shared queues without reading their tails (fj__inject_work_in_sight),
+ * since a worker spinning beside a submitting thread would otherwise pull
+ * the tail's line from it every look.  Only a hint: a spinner that misses
+ * work looks again, and fj__idle's look before sleeping reads the tails. */
+static bool fj__look_for_work(fj__worker *w, bool polling) {
   fj_system *sys = w->sys;
   if (fj__has_local_work(w) || fj__share_watch(w))
     return true;
   for (unsigned p = 0; p < FJ_PRIORITY_COUNT; p++) {
-    if (fj__inject_size_hint(&sys->inject[p]) > 0) {
+    fj__inject_queue *q = &sys->inject[p];
+    if (polling ? fj__inject_work_in_sight(q) : fj__inject_size_hint(q) > 0) {
       /* The pick skips a shared queue whose inject_maybe bit is clear; its
        * pusher sets the bit right after the push, but may be preempted in
        * between.  Setting it here (a bit set over a queue with work is
@@ -136,6 +142,10 @@ bool fj__work_visible(fj__worker *w) {
         return true;
   }
   return false;
+}
+
+bool fj__work_visible(fj__worker *w) {
+  return fj__look_for_work(w, false);
 }
 
 void fj__idle(fj__worker *w) {
@@ -151,7 +161,7 @@ void fj__idle(fj__worker *w) {
     spins = 0;
   for (int i = 0; i < spins; i++) {
     if ((i % FJ__IDLE_LOOK_EVERY == 0 || i >= FJ__IDLE_SPINS) &&
-        (fj__work_visible(w) || fj__load_relaxed(&sys->exiting))) {
+        (fj__look_for_work(w, true) || fj__load_relaxed(&sys->exiting))) {
       fj__stop_spinning_found_work(sys);
       return;
     }

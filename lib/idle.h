@@ -8,6 +8,9 @@
  * and wakes if `sleepers > 0`.  Either the publisher sees the sleeper or the
  * sleeper sees the work.  Idle workers that are still looking count
  * themselves in `spinning`, and a publisher that sees one skips the wake.
+ * Only the re-check after the fence is part of the pair; a spinner's looks
+ * before it are hints, and read the shared rings' head cells, not the
+ * tails a submitter's claim writes (fj__inject_work_in_sight).
  * `wake_pending` says a wake was issued and its worker has not run yet;
  * unfenced notifies (spawns, ready fibers), which may miss a wake-up by
  * design, skip theirs while it is set.

@@ -99,6 +99,16 @@ static inline size_t fj__inject_size_hint(fj__inject_queue *q) {
          fj__inject_locked_hint(q);
 }
 
+/* A spinning worker's look for work (fj__idle): reads the rings' head
+ * cells instead of their tails (fj__ring_head_published), so the look
+ * does not pull the line a submitter's next claim writes.  A hint only:
+ * the look before sleeping uses fj__inject_size_hint, whose read of the
+ * tail completes the Dekker pair with the claim's seq_cst CAS. */
+static inline bool fj__inject_work_in_sight(fj__inject_queue *q) {
+  return fj__ring_head_published(&q->fast) || fj__ring_head_published(&q->overflow) ||
+         fj__inject_locked_hint(q) > 0;
+}
+
 /*
  * The system's `inject_maybe` word: bit p says inject[p] may hold work.
  * It is a Dekker pair between pushers, who only set bits, and a yield that

@@ -81,10 +81,13 @@ __attribute__((noreturn, format(printf, 1, 2), cold)) void fj__fatal(const char 
  * machine may have no spare core), and only then sleeps, since a futex
  * sleep/wake round trip costs ~3 µs.  It looks for work every
  * FJ__IDLE_LOOK_EVERY pauses: each look reads lines a submitting thread is
- * writing, and pulling them away slows it down. */
+ * writing, and pulling them away slows it down.  A `pause` takes about
+ * 25 ns on the development VM's EPYC, so a look every 64 is ~1.6 µs, the
+ * bare ring floor's back-off (spsc_floor_bench); every 16, a submitter that
+ * the workers kept up with ran at 40-55 ns a job in some passes. */
 #define FJ__IDLE_SPINS 256
 #define FJ__IDLE_YIELDS 64
-#define FJ__IDLE_LOOK_EVERY 16
+#define FJ__IDLE_LOOK_EVERY 64
 /* Pauses before a contended spinlock yields the thread instead. */
 #define FJ__SPINLOCK_SPINS 256
 

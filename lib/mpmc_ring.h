@@ -88,6 +88,19 @@ static inline void fj__seq_store(fj__ring_cell *cells, size_t i, size_t seq) {
   fj__store_release(&cells[i].seq, seq - i); /* release: see each caller */
 }
 
+/* Whether the item at head is published: the look of an idle consumer.
+ * Unlike fj__ring_size_hint it reads no line a producer writes on every
+ * push (the tail), only the head's cell, which the producer writes once
+ * when it publishes there.  A hint: false for an empty ring, a lazy ring
+ * not yet allocated, or a head cell claimed and not yet published. */
+static inline bool fj__ring_head_published(fj__mpmc_ring *r) {
+  fj__ring_cell *cells = fj__load_acquire(&r->cells); /* acquire: see cells */
+  if (!cells)
+    return false;
+  size_t head = fj__load_relaxed(&r->head); /* relaxed: a hint */
+  return fj__seq_load(cells, head & r->mask) == head + 1;
+}
+
 static inline fj__ring_cell *fj__ring_claim(fj__mpmc_ring *r) {
   /* relaxed: the position is only a guess until the CAS; the cell's seq
    * (acquire) is what tells us the previous consumer is done with it. */
