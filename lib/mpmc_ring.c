@@ -67,10 +67,10 @@ size_t fj__ring_take_many(fj__mpmc_ring *r, fj__item *out, size_t max) {
     return 0;
   size_t pos = fj__load_relaxed(&r->head); /* relaxed: a guess until the CAS */
   for (;;) {
-    /* Count the published cells from pos on.  acquire: pairs with
-     * fj__ring_publish's release, for each cell we will read. */
+    /* Count the published cells from pos on (acquire: for each cell we
+     * will read, see fj__ring_published). */
     size_t n = 0;
-    while (n < max && fj__seq_load(cells, (pos + n) & r->mask) == pos + n + 1)
+    while (n < max && fj__ring_published(r, cells, pos + n))
       n++;
     if (n == 0) {
       size_t seq = fj__seq_load(cells, pos & r->mask);

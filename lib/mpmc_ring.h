@@ -88,6 +88,13 @@ static inline void fj__seq_store(fj__ring_cell *cells, size_t i, size_t seq) {
   fj__store_release(&cells[i].seq, seq - i); /* release: see each caller */
 }
 
+/* Whether the cell of position pos holds that position's item (seq ==
+ * pos + 1, see above).  acquire (fj__seq_load): pairs with
+ * fj__ring_publish's release, so a caller that sees true may read it. */
+static inline bool fj__ring_published(const fj__mpmc_ring *r, fj__ring_cell *cells, size_t pos) {
+  return fj__seq_load(cells, pos & r->mask) == pos + 1;
+}
+
 /* Whether the item at head is published: the look of an idle consumer.
  * Unlike fj__ring_size_hint it reads no line a producer writes on every
  * push (the tail), only the head's cell, which the producer writes once
@@ -97,8 +104,7 @@ static inline bool fj__ring_head_published(fj__mpmc_ring *r) {
   fj__ring_cell *cells = fj__load_acquire(&r->cells); /* acquire: see cells */
   if (!cells)
     return false;
-  size_t head = fj__load_relaxed(&r->head); /* relaxed: a hint */
-  return fj__seq_load(cells, head & r->mask) == head + 1;
+  return fj__ring_published(r, cells, fj__load_relaxed(&r->head)); /* relaxed: a hint */
 }
 
 static inline fj__ring_cell *fj__ring_claim(fj__mpmc_ring *r) {
